@@ -1,0 +1,48 @@
+"""Records to JSON-ready dicts, at the edge of the program only.
+
+Format versions (bump on any change of shape, and log it here):
+  plan 1: first version.
+  document 1: first version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from .types import Document, Plan, PlanNode
+
+PLAN_FORMAT_VERSION = 1
+DOCUMENT_FORMAT_VERSION = 1
+
+
+def _node(n: PlanNode) -> dict:
+    return {"id": n.id, "marker": n.marker, "title": n.title, "text": n.text,
+            "children": [_node(c) for c in n.children]}
+
+
+def plan_to_dict(plan: Plan) -> dict:
+    """The plan as a JSON-ready dict: catalog (areas ► requirements) and the whole tree."""
+    return {
+        "format_version": PLAN_FORMAT_VERSION,
+        "title": plan.title,
+        "path": plan.path,
+        "sha256": plan.sha256,
+        "task_section": plan.task_section,
+        "areas": [{"id": a.id, "title": a.title,
+                   "requirements": [{"id": r.id, "title": r.title, "text": r.text} for r in a.requirements]}
+                  for a in plan.areas],
+        "sections": [_node(s) for s in plan.sections],
+    }
+
+
+def document_to_dict(doc: Document) -> dict:
+    """The document as a JSON-ready dict, one object per paragraph with its hints."""
+    paras = []
+    for p in doc.paragraphs:
+        d = asdict(p)
+        if d["table_row"] is not None:
+            d["table_row"] = list(d["table_row"])
+        paras.append(d)
+    return {"format_version": DOCUMENT_FORMAT_VERSION, "path": doc.path, "format": doc.format,
+            "encoding": doc.encoding, "pages": doc.pages, "warnings": list(doc.warnings),
+            "paragraphs": paras}
