@@ -1,0 +1,1 @@
+"""Renderers of test fixtures and corpus documents into DOCX, PDF and TXT."""
