@@ -82,6 +82,117 @@ def cmd_ingest(args) -> int:
     return EXIT_OK
 
 
+def cmd_corpus_check(args) -> int:
+    from .corpus import CORPUS_DIR, SEED_PLAN, check_corpus
+    from .plan import load_plan
+
+    plan = load_plan(args.plan or SEED_PLAN)
+    result = check_corpus(plan, args.root or CORPUS_DIR)
+    st = result.stats
+    out = sys.stdout
+    if args.json:
+        _dump({"ok": result.ok, "problems": result.problems, "stats": st})
+        return EXIT_OK if result.ok else EXIT_ERROR
+    out.write(f"documents {st['documents']}, paragraphs {st['paragraphs']}, characters {st['characters']:,}\n")
+    out.write("kinds: " + ", ".join(f"{k} {v}" for k, v in st["kinds"].items()) + "\n")
+    out.write("levels: " + ", ".join(f"{k} {v}" for k, v in st["levels"].items()) + "\n")
+    out.write("splits: " + ", ".join(f"{k} {v}" for k, v in st["splits"].items()) + "\n")
+    out.write(f"agencies ({len(st['agencies'])}): " + ", ".join(f"{k} {v}" for k, v in st["agencies"].items()) + "\n")
+    out.write("test-only agencies: " + ", ".join(st["test_agencies"]) + "\n")
+    out.write("evidence paragraphs per requirement (train/dev/test):\n")
+    for rid, c in st["evidence_per_requirement"].items():
+        out.write(f"  {rid:<8} {c.get('train', 0):>4} {c.get('dev', 0):>4} {c.get('test', 0):>4}\n")
+    for p in result.problems:
+        log.error("%s", p)
+    out.write("corpus check: " + ("ok" if result.ok else f"{len(result.problems)} problems") + "\n")
+    return EXIT_OK if result.ok else EXIT_ERROR
+
+
+def cmd_classify(args) -> int:
+    from .classify import load_classifier
+    from .corpus import SEED_PLAN
+    from .plan import load_plan
+    from .readers import read
+
+    plan = load_plan(args.plan or SEED_PLAN)
+    clf = load_classifier(plan, args.models)
+    doc = read(args.file)
+    pred = clf.classify(doc)
+    if args.json:
+        from .jsonio import prediction_to_dict
+
+        _dump(prediction_to_dict(pred))
+        return EXIT_OK
+    out = sys.stdout
+    out.write(f"{doc.path}: {len(doc.paragraphs)} paragraphs, model {pred.model}\n")
+    for p, pp in zip(doc.paragraphs, pred.paragraphs):
+        text = p.text if len(p.text) <= 60 else p.text[:58] + "……"
+        out.write(f"{p.index:>4} {pp.kind:<11} {pp.kind_score:.2f}  {text}\n")
+        for rs in pp.requirements:
+            th = pred.thresholds.get(rs.id)
+            mark = "*" if th and rs.score >= th.high else ("~" if th and rs.score >= th.low else " ")
+            out.write(f"{'':>17}{mark} {rs.id:<7} {rs.score:.2f}  {' '.join(rs.terms)}\n")
+    return EXIT_OK
+
+
+def cmd_train(args) -> int:
+    from .classify.train import train_models
+    from .corpus import CORPUS_DIR
+    from .classify import MODELS_DIR
+
+    meta = train_models(args.corpus or CORPUS_DIR, args.out or MODELS_DIR)
+    sys.stdout.write(f"trained; default {meta['default']} (dev micro-F1 "
+                     + ", ".join(f"{k} {v:.3f}" for k, v in meta["dev_micro_f1"].items()) + ")\n")
+    sys.stdout.write(f"models written to {args.out or MODELS_DIR}\n")
+    return EXIT_OK
+
+
+def cmd_eval(args) -> int:
+    from .classify import MODELS_DIR
+    from .classify.evaluate import format_report
+    from .classify.train import evaluate_models
+    from .corpus import CORPUS_DIR
+
+    report = evaluate_models(args.models or MODELS_DIR, args.corpus or CORPUS_DIR, args.split, args.cv)
+    if args.json:
+        _dump(report)
+    else:
+        sys.stdout.write(format_report(report))
+    return EXIT_OK
+
+
+def _percent(value: str) -> float:
+    try:
+        pct = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 100; got {value!r}") from None
+    if not 0 <= pct <= 100:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 100; got {value}")
+    return pct
+
+
+def cmd_report(args) -> int:
+    from pathlib import Path
+
+    from .reporters import FORMATS, render_terminal, write_reports
+    from .reporters.json_report import FILE_NAME, load_coverage_json
+
+    source = Path(args.coverage_json)
+    result = load_coverage_json(source)
+    out = Path(args.out) if args.out else source.resolve().parent
+    # Re-rendering in place must not rewrite the very file it reads.
+    same = (out.resolve() / FILE_NAME) == source.resolve()
+    formats = tuple(f for f in FORMATS if not (same and f == "json"))
+    paths = write_reports(result, out, lang=args.lang, formats=formats)
+    log.info("wrote %d files to %s", len(paths), out)
+    sys.stdout.write(render_terminal(result, lang=args.lang, skip_covered=args.skip_covered))
+    shown = float(result.totals.display_percent())
+    if args.fail_under is not None and shown < args.fail_under:
+        sys.stderr.write(f"plancov: coverage {result.totals.display_percent()}% is below --fail-under {args.fail_under:g}\n")
+        return EXIT_FAIL_UNDER
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="plancov",
@@ -106,6 +217,61 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("corpus", help="corpus tools",
+                       description="Tools for the annotated corpus.")
+    csub = p.add_subparsers(dest="corpus_command", metavar="ACTION", required=True)
+    c = csub.add_parser("check", help="check labels, ids, kinds and splits; print statistics",
+                        epilog="example: plancov corpus check")
+    c.add_argument("--root", default=None, help="corpus folder (default: the bundled corpus/)")
+    c.add_argument("--plan", default=None, help="plan file (default: the bundled seed plan)")
+    c.add_argument("--json", action="store_true", help="print JSON")
+    c.set_defaults(func=cmd_corpus_check)
+
+    p = sub.add_parser("classify", help="kind and requirement scores per paragraph",
+                       description="Classify each paragraph of a summary: its kind and, for evidence, "
+                                   "the requirements it serves with scores and the terms behind them. "
+                                   "* marks a score at or above the covered threshold, ~ the weak one.",
+                       epilog="example: plancov classify corpus/summaries/s001.txt --json")
+    p.add_argument("file")
+    p.add_argument("--plan", default=None, help="plan file (default: the bundled seed plan)")
+    p.add_argument("--models", default=None, help="model folder (default: the bundled models/)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("train", help="rebuild the models from the corpus",
+                       description="Fit the kind and requirement models on the corpus's train split, "
+                                   "tune thresholds and choose the default on dev, write models/.",
+                       epilog="example: plancov train")
+    p.add_argument("--corpus", default=None, help="corpus folder (default: the bundled corpus/)")
+    p.add_argument("--out", default=None, help="model folder to write (default: the bundled models/)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("eval", help="held-out metrics of the models",
+                       description="Evaluate the models on a held-out split (never train), beside the "
+                                   "plan-agnostic matcher and a TF-IDF cosine baseline.",
+                       epilog="example: plancov eval --split test --cv 5")
+    p.add_argument("--split", default="test", choices=["test", "dev"])
+    p.add_argument("--cv", type=int, default=0, metavar="K",
+                   help="also run grouped K-fold cross-validation by document over train+dev")
+    p.add_argument("--models", default=None)
+    p.add_argument("--corpus", default=None)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("report", help="re-render the reports from a coverage.json",
+                       description="Re-render every report (index.html and its pages, coverage.xlsx, "
+                                   "report.docx, and coverage.json when written elsewhere) from an "
+                                   "existing coverage.json, and print the coverage table. Exits 3 when "
+                                   "overall coverage is below --fail-under.",
+                       epilog="example: plancov report plancov-report/coverage.json --out review --lang zh --fail-under 80")
+    p.add_argument("coverage_json", metavar="COVERAGE_JSON", help="a coverage.json written by plancov")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="folder for the reports (default: the folder of COVERAGE_JSON)")
+    p.add_argument("--lang", default="zh", choices=["zh", "en"], help="report labels: zh (default) or en")
+    p.add_argument("--skip-covered", action="store_true", help="leave fully covered branches out of the table")
+    p.add_argument("--fail-under", type=_percent, default=None, metavar="PCT",
+                   help="exit 3 when overall coverage is below PCT (0-100)")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

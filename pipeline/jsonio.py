@@ -3,13 +3,14 @@
 Format versions (bump on any change of shape, and log it here):
   plan 1: first version.
   document 1: first version.
+  prediction 1: first version.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
 
-from .types import Document, Plan, PlanNode
+from .types import Document, Plan, PlanNode, Prediction
 
 PLAN_FORMAT_VERSION = 1
 DOCUMENT_FORMAT_VERSION = 1
@@ -46,3 +47,21 @@ def document_to_dict(doc: Document) -> dict:
     return {"format_version": DOCUMENT_FORMAT_VERSION, "path": doc.path, "format": doc.format,
             "encoding": doc.encoding, "pages": doc.pages, "warnings": list(doc.warnings),
             "paragraphs": paras}
+
+
+PREDICTION_FORMAT_VERSION = 1
+
+
+def prediction_to_dict(pred: Prediction) -> dict:
+    """A classified document as a JSON-ready dict."""
+    return {
+        "format_version": PREDICTION_FORMAT_VERSION,
+        "path": pred.document.path,
+        "model": pred.model,
+        "plan_sha256": pred.plan_sha256,
+        "paragraphs": [
+            {"index": pp.index, "text": p.text, "page": p.page, "kind": pp.kind, "kind_score": pp.kind_score,
+             "requirements": [{"id": r.id, "score": r.score, "terms": list(r.terms)} for r in pp.requirements]}
+            for p, pp in zip(pred.document.paragraphs, pred.paragraphs)
+        ],
+    }

@@ -164,3 +164,68 @@ class Plan:
             if any(r.id == rid for r in a.requirements):
                 return a
         raise KeyError(rid)
+
+
+#: The paragraph kinds, in a fixed order. Only ``evidence`` counts toward coverage.
+KINDS = ("evidence", "heading", "boilerplate", "problem", "plan")
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementScore:
+    """How strongly a paragraph serves one requirement.
+
+    Attributes:
+        id: requirement id, e.g. ``"2.3.2"``.
+        score: calibrated probability in [0, 1].
+        terms: the terms that contributed most, strongest first (for reports to show why).
+    """
+
+    id: str
+    score: float
+    terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ParagraphPrediction:
+    """The classification of one paragraph.
+
+    Attributes:
+        index: the paragraph's index in its document.
+        kind: one of :data:`KINDS`.
+        kind_score: confidence of ``kind`` in [0, 1].
+        requirements: requirement scores above the reporting floor, highest first. Present for
+            evidence paragraphs; empty for other kinds.
+    """
+
+    index: int
+    kind: str
+    kind_score: float
+    requirements: tuple[RequirementScore, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Score thresholds of one requirement: ``covered`` ≥ high, ``weak`` ≥ low."""
+
+    low: float
+    high: float
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """A classified document.
+
+    Attributes:
+        document: the document as read.
+        paragraphs: one prediction per paragraph, same order and indices as the document.
+        plan_sha256: the plan the requirement ids belong to.
+        model: which classifier produced it (name and version), e.g. ``"sklearn-ovr 1"`` or
+            ``"matcher"``.
+        thresholds: per requirement id, the thresholds the model was tuned to.
+    """
+
+    document: Document
+    paragraphs: tuple[ParagraphPrediction, ...]
+    plan_sha256: str
+    model: str
+    thresholds: dict[str, Thresholds] = field(default_factory=dict)

@@ -1,0 +1,109 @@
+"""The spaCy requirement model: ``spacy.blank("zh")`` with the jieba segmenter and a
+``textcat_multilabel`` component, configured by ``models/textcat.cfg`` and saved with spaCy's
+own ``to_disk`` (no pickle). jieba's user dictionary is not part of a saved spaCy model, so
+:func:`_use_our_jieba` points the segmenter at plancov's jieba tokenizer, which has it loaded.
+
+Segmenting is the costliest step of classification, so plancov segments each paragraph once
+(jieba with the domain dictionary, :func:`tokens.words`) and hands spaCy those words as a
+``Doc``; ``nlp(text)`` on the saved model segments with jieba itself and gives the same result
+when the user dictionary is loaded."""
+
+from __future__ import annotations
+
+import logging
+import random
+from pathlib import Path
+
+import numpy as np
+
+from .tokens import fold
+
+log = logging.getLogger(__name__)
+
+CONFIG = Path(__file__).resolve().parent.parent.parent / "models" / "textcat.cfg"
+
+
+def _use_our_jieba(nlp) -> None:
+    """Point the pipeline's jieba segmenter at plancov's tokenizer, which has the domain user
+    dictionary loaded (a saved spaCy model does not carry it)."""
+    from .tokens import init_tokenizer
+
+    if getattr(nlp.tokenizer, "segmenter", None) == "jieba":
+        nlp.tokenizer.jieba_seg = init_tokenizer()
+
+
+def _require_spacy():
+    try:
+        import spacy
+    except ImportError:  # pragma: no cover
+        raise ImportError("The spaCy backend needs spaCy: pip install spacy") from None
+    return spacy
+
+
+class SpacyRequirementModel:
+    """Multi-label requirement probabilities from a spaCy ``textcat_multilabel``."""
+
+    name = "spacy"
+
+    def __init__(self, labels: tuple[str, ...], config_path: Path = CONFIG):
+        self.labels = tuple(labels)
+        self.config_path = Path(config_path)
+
+    def _docs(self, nlp, texts: list[str], words: list[list[str]] | None):
+        from spacy.tokens import Doc
+
+        if words is None:
+            return list(nlp.tokenizer.pipe([fold(t) for t in texts]))
+        return [Doc(nlp.vocab, words=w or [""]) for w in words]
+
+    def fit(self, texts: list[str], Y: np.ndarray, words: list[list[str]] | None = None) -> "SpacyRequirementModel":
+        spacy = _require_spacy()
+        from spacy.training import Example
+        from spacy.util import fix_random_seed, load_config, minibatch
+
+        config = load_config(self.config_path)
+        train_cfg = config.pop("training")
+        fix_random_seed(int(train_cfg["seed"]))
+        nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+        _use_our_jieba(nlp)
+        textcat = nlp.get_pipe("textcat_multilabel")
+        for lab in self.labels:
+            textcat.add_label(lab)
+        docs = self._docs(nlp, texts, words)
+        examples = [Example.from_dict(d, {"cats": {lab: float(Y[i, j]) for j, lab in enumerate(self.labels)}})
+                    for i, d in enumerate(docs)]
+        optimizer = nlp.initialize(lambda: examples)
+        optimizer.learn_rate = float(train_cfg["learn_rate"])
+        rng = random.Random(int(train_cfg["seed"]))
+        for epoch in range(int(train_cfg["max_epochs"])):
+            rng.shuffle(examples)
+            losses: dict = {}
+            for batch in minibatch(examples, size=int(train_cfg["batch_size"])):
+                nlp.update(batch, sgd=optimizer, drop=float(train_cfg["dropout"]), losses=losses)
+            log.debug("spacy epoch %d loss %.4f", epoch, losses.get("textcat_multilabel", 0.0))
+        self.nlp_ = nlp
+        return self
+
+    def predict_proba(self, texts: list[str], M=None, analyzed=None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        from .tokens import words_of
+
+        words = [words_of(a) for a in analyzed] if analyzed is not None else None
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        textcat = self.nlp_.get_pipe("textcat_multilabel")
+        for i, doc in enumerate(textcat.pipe(self._docs(self.nlp_, texts, words), batch_size=256)):
+            for j, lab in enumerate(self.labels):
+                out[i, j] = doc.cats.get(lab, 0.0)
+        return out
+
+    def save(self, folder: Path) -> None:
+        self.nlp_.to_disk(folder)
+
+    @classmethod
+    def load(cls, folder: Path, labels: tuple[str, ...]) -> "SpacyRequirementModel":
+        spacy = _require_spacy()
+        m = cls(labels)
+        m.nlp_ = spacy.load(folder)
+        _use_our_jieba(m.nlp_)
+        return m

@@ -1,0 +1,144 @@
+"""Document structure for the kind classifier: headings, section context, closing lines, and
+overlap with the plan's own sentences.
+
+Rules here give features; the learned kind model (:mod:`kind_model`) weighs them with the text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..numbering import ends_sentence, match_marker
+from ..text import normalize
+from .tokens import fold
+from ..types import Document, Paragraph, Plan
+
+PROBLEM_HEAD = re.compile(r"问题|不足|短板|差距|薄弱|弱项|困难")
+PLAN_HEAD = re.compile(r"下一步|下步|明年|今后|打算|思路|计划|展望|努力方向|谋划|20\d\d年(?!度).{0,6}(工作|重点|安排|举措)|工作重点|重点工作安排")
+PROBLEM_START = re.compile(r"^(但|同时|当然|回顾|一年来|总结)?.{0,12}(还|仍|也)?(存在|有)(一些|以下|着)?(问题|不足|差距|短板)")
+PLAN_START = re.compile(r"^(下一步|下步|明年|今后|新的一年|20\d\d年[，,]?(我们|支部|局|党委|机关)?(将|要))")
+DATE_LINE = re.compile(r"^\s*(\d{4}|[〇零一二三四五六七八九]{4})\s*年\s*[\d一二三四五六七八九十]{1,3}\s*月(\s*[\d一二三四五六七八九十]{1,3}\s*日)?\s*$")
+ORG_LINE = re.compile(r"(委员会|党委|党组|党总支|支部|机关|局|委|办公室|中心|馆)$")
+TITLE_LINE = re.compile(r"(总结|报告|情况|汇报|综述)$|^关于")
+TABLE_HEAD = re.compile(r"^序号\s")
+FUTURE = re.compile(r"将|拟|计划|力争|继续|进一步|下一步|明年|今后|持续|不断|努力|确保")
+PROBLEM_CUE = re.compile(r"不够|不足|有待|欠缺|偏少|差距|薄弱|不强|不高|不深|不实|不到位|不平衡|较弱|短板|个别|仍有|还存在|未能|没有")
+PAST_CUE = re.compile(r"开展|组织|完成|召开|举办|累计|全年|共计|先后|次|场|人次|建立|制定|出台|实现|推行|落实了|印发|评选|走访|办结")
+SLOGAN_CUE = re.compile(r"始终坚持|坚持把|牢固树立|坚定不移|以.{2,30}为(指导|统领|主线)|切实|全面|深入贯彻")
+
+
+_NON_WORD = re.compile(r"\W")
+
+
+def _ngrams(s: str, n: int = 4) -> set[str]:
+    return {s[i:i + n] for i in range(len(s) - n + 1)}
+
+
+@dataclass
+class PlanOverlap:
+    """Share of a paragraph's character 4-grams found in the plan (text copied from the plan)."""
+
+    grams: set[str]
+
+    @classmethod
+    def of(cls, plan: Plan | None) -> "PlanOverlap":
+        if plan is None:
+            return cls(set())
+        texts = [plan.preamble] + [n.text for s in plan.sections for n in s.walk()]
+        grams: set[str] = set()
+        for t in texts:
+            grams |= _ngrams(_NON_WORD.sub("", fold(t)))
+        return cls(grams)
+
+    def __call__(self, text: str, *, folded: bool = False) -> float:
+        g = _ngrams(_NON_WORD.sub("", text if folded else fold(text)))
+        if not g or not self.grams:
+            return 0.0
+        return len(g & self.grams) / len(g)
+
+
+def heading_like(p: Paragraph, n_paragraphs: int) -> bool:
+    """A heading by form: styled, numbered and short, or short with no sentence punctuation."""
+    t = p.text.strip()
+    if p.is_heading_style and len(t) <= 60:
+        return True
+    if TABLE_HEAD.match(t):
+        return True
+    m = match_marker(t)
+    short = len(t) <= 30 and not re.search(r"[。；;]", t[:-1])
+    if m and (short or (len(t) <= 45 and not ends_sentence(t))):
+        return True
+    if len(t) <= 40 and not ends_sentence(t) and not DATE_LINE.match(t) and "：" not in t[:-1]:
+        if p.bold or p.index < 3 or m:
+            return True
+    return False
+
+
+def section_context(doc: Document, folded: list[str] | None = None) -> list[str]:
+    """Per paragraph, the section it sits in: ``problem``, ``plan`` or ``body``.
+
+    A heading naming problems (存在的问题/不足/短板) or plans (下一步/明年/打算) opens that section
+    until the next heading of the same or a higher level; a paragraph opening with such a phrase
+    ("但也存在一些不足：", "下一步，") opens one until the next heading.
+    """
+    n = len(doc.paragraphs)
+    ctx = ["body"] * n
+    current, level = "body", 99
+    for i, p in enumerate(doc.paragraphs):
+        t = folded[i] if folded is not None else normalize(p.text)
+        if heading_like(p, n):
+            m = match_marker(p.text)
+            lv = m.level if m else (-1 if p.index < 3 else 98)
+            kind = "plan" if PLAN_HEAD.search(t) else "problem" if PROBLEM_HEAD.search(t) and len(t) <= 20 else None
+            if kind:
+                current, level = kind, lv
+            elif lv <= level:
+                current, level = "body", 99
+            ctx[i] = current
+            continue
+        if PLAN_START.search(t):
+            current, level = "plan", 98
+        elif PROBLEM_START.search(t) and len(t) < 400:
+            current, level = "problem", 98
+        ctx[i] = current
+    return ctx
+
+
+DENSE_FEATURES = (
+    "ctx_body", "ctx_problem", "ctx_plan", "heading_like", "marker", "marker_l0", "marker_l1",
+    "marker_l2", "ends_sentence", "len_log", "short", "rel_pos", "first3", "last3", "date_line",
+    "org_line", "title_line", "has_number", "future", "problem", "past", "slogan", "plan_overlap",
+    "copied", "style_heading", "bold", "table",
+)
+
+
+def dense_features(doc: Document, overlap: PlanOverlap, folded: list[str] | None = None) -> np.ndarray:
+    """Structure features per paragraph, columns in :data:`DENSE_FEATURES` order.
+
+    ``folded``: :func:`tokens.fold` of each paragraph, when already computed."""
+    n = len(doc.paragraphs)
+    if folded is None:
+        folded = [fold(p.text) for p in doc.paragraphs]
+    ctx = section_context(doc, folded)
+    rows = []
+    for i, p in enumerate(doc.paragraphs):
+        t = p.text.strip()
+        nt = folded[i]
+        m = match_marker(t)
+        ov = overlap(nt, folded=True)
+        rows.append([
+            ctx[i] == "body", ctx[i] == "problem", ctx[i] == "plan", heading_like(p, n), m is not None,
+            bool(m and m.level == 0), bool(m and m.level == 1), bool(m and m.level >= 2),
+            # position only means something in a document of some length
+            ends_sentence(t), np.log1p(len(t)) / 6, len(t) <= 30, i / max(1, n - 1) if n >= 8 else 0.5,
+            i < 3 and n >= 8, i >= n - 3 and n >= 8,
+            bool(DATE_LINE.match(nt)), len(t) <= 40 and bool(ORG_LINE.search(nt)),
+            len(t) <= 50 and bool(TITLE_LINE.search(nt)), bool(re.search(r"\d", nt)),
+            min(len(FUTURE.findall(nt)), 5) / 5, min(len(PROBLEM_CUE.findall(nt)), 5) / 5,
+            min(len(PAST_CUE.findall(nt)), 8) / 8, min(len(SLOGAN_CUE.findall(nt)), 4) / 4,
+            ov, ov >= 0.6, p.is_heading_style, p.bold, p.in_table,
+        ])
+    return np.asarray(rows, dtype=np.float32).reshape(n, len(DENSE_FEATURES))

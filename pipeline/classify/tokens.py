@@ -1,0 +1,100 @@
+"""Tokenisation for the classifiers: jieba words with the domain user dictionary, plus character
+n-grams, on normalised text (half-width, simplified, digits folded).
+
+The user dictionary is loaded by an explicit :func:`init_tokenizer` call, never at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from pathlib import Path
+
+from ..text import normalize
+
+log = logging.getLogger(__name__)
+
+LEXICON_DIR = Path(__file__).resolve().parent.parent.parent / "corpus" / "lexicon"
+
+_lock = threading.Lock()
+_tokenizer = None
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+_KEEP = re.compile(r"[\u4e00-\u9fffA-Za-z0#+]")
+_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+# single characters that carry meaning in this domain; other single characters are dropped as words
+_SINGLE_KEEP = set("将拟要需党学廉")
+
+
+def init_tokenizer(lexicon_dir: str | os.PathLike[str] | None = None):
+    """Create the jieba tokenizer with the domain user dictionary (idempotent, thread-safe)."""
+    global _tokenizer
+    with _lock:
+        if _tokenizer is not None:
+            return _tokenizer
+        try:
+            import jieba
+        except ImportError:  # pragma: no cover - a declared dependency
+            raise ImportError("plancov needs jieba: pip install jieba") from None
+        jieba.setLogLevel(logging.WARNING)
+        # jieba's default tokenizer, so that spaCy's jieba segmenter shares the one dictionary
+        # load (about a second) instead of building a second copy
+        tk = jieba.dt
+        tk.initialize()
+        userdict = Path(lexicon_dir or LEXICON_DIR) / "userdict.txt"
+        if userdict.exists():
+            tk.load_userdict(str(userdict))
+        else:
+            log.warning("jieba user dictionary not found at %s", userdict)
+        _tokenizer = tk
+        return tk
+
+
+def fold(text: str) -> str:
+    """Normalised text with every number folded to ``0`` (counts matter, their values don't)."""
+    return _DIGITS.sub("0", normalize(text))
+
+
+def words(text: str) -> list[str]:
+    """jieba words of folded text, punctuation and most single characters dropped."""
+    return folded_words(fold(text))
+
+
+def folded_words(folded: str) -> list[str]:
+    """:func:`words` of text already passed through :func:`fold`."""
+    tk = _tokenizer or init_tokenizer()
+    out = []
+    for w in tk.lcut(folded, HMM=False):
+        w = w.strip()
+        if not w or not _KEEP.search(w):
+            continue
+        if len(w) == 1 and w not in _SINGLE_KEEP and w != "0":
+            continue
+        out.append(w)
+    return out
+
+
+def char_ngrams(text: str, n_min: int = 2, n_max: int = 3, *, folded: bool = False) -> list[str]:
+    """Character n-grams within runs of CJK/word characters of folded text."""
+    grams = []
+    for run in _PUNCT.split(text if folded else fold(text)):
+        for n in range(n_min, n_max + 1):
+            grams.extend(run[i:i + n] for i in range(len(run) - n + 1))
+    return grams
+
+
+def analyze_chars(text: str, *, folded: bool = False) -> list[str]:
+    """``c:`` character 2–3-gram features (no segmentation: cheap, for the kind model)."""
+    return ["c:" + g for g in char_ngrams(text, folded=folded)]
+
+
+def analyze(text: str, *, folded: bool = False) -> list[str]:
+    """Features of a paragraph: ``w:`` words and ``c:`` character 2–3-grams."""
+    f = text if folded else fold(text)
+    return ["w:" + w for w in folded_words(f)] + analyze_chars(f, folded=True)
+
+
+def words_of(analyzed: list[str]) -> list[str]:
+    """The words among :func:`analyze` features."""
+    return [f[2:] for f in analyzed if f.startswith("w:")]
