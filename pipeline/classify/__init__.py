@@ -144,15 +144,14 @@ class PlanClassifier:
 
 
 def _gate_headings(document: Document, K: np.ndarray) -> np.ndarray:
-    """Most probable kind, except that a paragraph without a heading's form (short, numbered or
-    styled, no sentence punctuation) is never called a heading."""
-    from .structure import heading_like
+    """Most probable kind, except that a paragraph no heading looks like (long, or ending a
+    sentence, and not styled as a heading) is never called a heading."""
+    from .structure import could_be_heading
 
     kinds = K.argmax(axis=1) if len(K) else np.zeros(0, int)
     h = KINDS.index("heading")
-    n = len(document.paragraphs)
     for i, p in enumerate(document.paragraphs):
-        if kinds[i] == h and not heading_like(p, n):
+        if kinds[i] == h and not could_be_heading(p):
             kinds[i] = int(np.argsort(-K[i])[1])
     return kinds
 

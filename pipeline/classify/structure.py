@@ -72,9 +72,18 @@ def heading_like(p: Paragraph, n_paragraphs: int) -> bool:
     if m and (short or (len(t) <= 45 and not ends_sentence(t))):
         return True
     if len(t) <= 40 and not ends_sentence(t) and not DATE_LINE.match(t) and "：" not in t[:-1]:
-        if p.bold or p.index < 3 or m:
+        if p.bold or p.index < 3 or m or (len(t) <= 20 and not re.search(r"[，,、]", t)):
             return True
+    # a short line ending with a colon introduces what follows
+    if len(t) <= 40 and t.endswith(("：", ":")) and not re.search(r"[。；;]", t):
+        return True
     return False
+
+
+def could_be_heading(p: Paragraph) -> bool:
+    """False for what no heading looks like: long, or ending a sentence."""
+    t = p.text.strip()
+    return p.is_heading_style or (len(t) <= 40 and not re.search(r"[。！？；;!?]$", t))
 
 
 def section_context(doc: Document, folded: list[str] | None = None) -> list[str]:
