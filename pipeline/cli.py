@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
 from . import __version__
@@ -193,6 +194,29 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def cmd_run(args) -> int:
+    from .reporters import render_terminal
+    from .runner import run
+
+    def progress(done: int, total: int, path: str) -> None:
+        if not args.quiet:
+            sys.stderr.write(f"\rplancov: {done}/{total} files")
+            if done == total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+    outcome = run(args.inputs or None, args.plan, out_dir=args.out, models=args.models, lang=args.lang,
+                  progress=progress)
+    result = outcome.result
+    sys.stdout.write(render_terminal(result, lang=args.lang, skip_covered=args.skip_covered))
+    if outcome.written and not args.quiet:
+        log.info("reports written to %s (open %s)", args.out, os.path.join(args.out, "index.html"))
+    if args.fail_under is not None and result.percent_covered < args.fail_under:
+        log.error("coverage %.1f%% is below --fail-under %.1f%%", result.percent_covered, args.fail_under)
+        return EXIT_FAIL_UNDER
+    return EXIT_ERROR if outcome.errors else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="plancov",
@@ -201,6 +225,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"plancov {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("run", help="check summaries against the plan and write the reports",
+                       description="Read every summary (TXT, DOCX, PDF), classify its paragraphs, and "
+                                   "write the coverage reports (coverage.json, index.html, coverage.xlsx, "
+                                   "report.docx). With no inputs: the bundled seed plan over the bundled "
+                                   "sample summaries. Exit 1 if any file failed (reports are still "
+                                   "written), 3 if coverage is below --fail-under.",
+                       epilog="example: plancov run submissions/ --plan plan.docx --out report/")
+    p.add_argument("inputs", nargs="*", help="files, folders (recursive), a manifest CSV (file,branch,unit) or a .lst list")
+    p.add_argument("--plan", default=None, help="plan file (default: the bundled seed plan)")
+    p.add_argument("--out", default="plancov-report", help="report folder (default: ./plancov-report)")
+    p.add_argument("--models", default=None, help="model folder (default: the bundled models/)")
+    p.add_argument("--lang", default="zh", choices=["zh", "en"], help="report language (default: zh)")
+    p.add_argument("--fail-under", type=float, default=None, metavar="PCT",
+                   help="exit 3 when overall coverage is below PCT percent")
+    p.add_argument("--skip-covered", action="store_true", help="hide fully covered documents in the table")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress or info lines (for cron)")
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("plan", help="parse a plan into its requirement tree",
                        description="Parse a plan (TXT, DOCX or PDF) into its requirement catalog.",
@@ -281,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help
         return int(e.code or 0)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+    quiet = getattr(args, "quiet", False)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else (logging.WARNING if quiet else logging.INFO),
                         format="plancov: %(levelname)s: %(message)s", stream=sys.stderr)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

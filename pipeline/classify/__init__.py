@@ -168,6 +168,7 @@ def load_classifier(plan: Plan, models_dir: str | Path | None = None, *, backend
 
     folder = Path(models_dir or MODELS_DIR)
     verify_manifest(folder)
+    init_tokenizer()  # before spaCy, which would otherwise initialise jieba with its own logging
     meta = read_json(folder / "metadata.json")
     kind_model = KindModel.load(folder / "kind")
     cal = MatcherCalibration(**meta.get("matcher_calibration", {}))

@@ -31,7 +31,8 @@ def _set_metrics(gold: list[set], pred: list[set], labels) -> dict:
 
 
 def evaluate_predictions(plan: Plan, gold: Gold, kinds_pred: list[str], req_scores: list[dict[str, float]],
-                         thresholds: dict[str, float], gold_evidence_scores: list[dict[str, float]] | None = None) -> dict:
+                         thresholds: dict[str, float], gold_evidence_scores: list[dict[str, float]] | None = None,
+                         missing_thresholds: dict[str, float] | None = None) -> dict:
     """Metrics from per-paragraph predictions.
 
     Args:
@@ -40,6 +41,8 @@ def evaluate_predictions(plan: Plan, gold: Gold, kinds_pred: list[str], req_scor
         thresholds: requirement → score needed to count as predicted (the "covered" threshold).
         gold_evidence_scores: per paragraph, scores computed as if the paragraph were evidence
             (to measure requirement assignment on gold evidence alone).
+        missing_thresholds: requirement → the score below which a document's best evidence
+            leaves the requirement 缺失 (missing): the weak threshold. Defaults to ``thresholds``.
     """
     labels = plan.requirement_ids
     area = {r.id: r.area_id for r in plan.requirements}
@@ -77,12 +80,14 @@ def evaluate_predictions(plan: Plan, gold: Gold, kinds_pred: list[str], req_scor
                 for b in p - g:
                     confused[(a, b)] += 1
         out["confused_pairs"] = [{"gold": a, "predicted": b, "count": c} for (a, b), c in confused.most_common(10)]
-    # document-level gaps: a requirement with no predicted evidence in a document is a gap
+    # document-level gaps: a requirement the report would mark 缺失 (no evidence paragraph even at
+    # the weak threshold) against one with no gold evidence in the document
+    present = [{r for r, s in sc.items() if s >= (missing_thresholds or thresholds).get(r, 0.5)} for sc in req_scores]
     tp = fp = fn = tn = 0
     for n in range(len(gold.docs)):
         rows = np.flatnonzero(gold.groups == n)
         g_cov = set().union(*(gold_sets[i] for i in rows)) if len(rows) else set()
-        p_cov = set().union(*(e2e[i] for i in rows)) if len(rows) else set()
+        p_cov = set().union(*(present[i] for i in rows)) if len(rows) else set()
         for r in labels:
             gm, pm = r not in g_cov, r not in p_cov
             tp += gm and pm

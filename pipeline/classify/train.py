@@ -142,7 +142,8 @@ def predict_gold(clf: PlanClassifier, gold: Gold):
 def evaluate_classifier(clf: PlanClassifier, gold: Gold) -> dict:
     kinds_pred, e2e, as_ev = predict_gold(clf, gold)
     th = {r: t.high for r, t in clf.thresholds.items()}
-    return evaluate_predictions(clf.plan, gold, kinds_pred, e2e, th, as_ev)
+    low = {r: t.low for r, t in clf.thresholds.items()}
+    return evaluate_predictions(clf.plan, gold, kinds_pred, e2e, th, as_ev, low)
 
 
 def dev_scores(clf: PlanClassifier, gold: Gold):
