@@ -164,8 +164,11 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
     return Manifest(entries, os.fspath(p.resolve().parent))
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _fold(s: str) -> str:
-    folded = width_fold(s)
+    folded = _LONE_SURROGATE.sub("\ufffd", width_fold(s))
     simple = to_simplified(folded)
     return simple if len(simple) == len(folded) else folded
 
@@ -180,7 +183,7 @@ def branch_from_header(texts: Sequence[str]) -> tuple[str, str | None] | None:
     """
     seen = 0
     for raw in texts:
-        line = raw.strip().strip("\u3000")
+        line = _LONE_SURROGATE.sub("\ufffd", raw).strip().strip("\u3000")
         if not line:
             continue
         seen += 1

@@ -83,6 +83,7 @@ class Numbers:
 
     @property
     def total(self) -> int:
+        """All pairs counted."""
         return self.covered + self.weak + self.missing
 
     def _pc(self, n: int) -> float:
@@ -95,10 +96,12 @@ class Numbers:
 
     @property
     def percent_weak(self) -> float:
+        """Percentage of pairs with weak evidence only, 0–100."""
         return self._pc(self.weak)
 
     @property
     def percent_missing(self) -> float:
+        """Percentage of pairs missing, 0–100."""
         return self._pc(self.missing)
 
     @property
@@ -179,6 +182,7 @@ class DocumentCoverage:
 
     @property
     def ok(self) -> bool:
+        """True unless the document failed."""
         return self.status == "ok"
 
     @property
@@ -246,10 +250,12 @@ class CoverageResult:
 
     @property
     def ok_documents(self) -> tuple[DocumentCoverage, ...]:
+        """The documents that were scored."""
         return tuple(d for d in self.documents if d.ok)
 
     @property
     def error_documents(self) -> tuple[DocumentCoverage, ...]:
+        """The documents that failed (error rows)."""
         return tuple(d for d in self.documents if not d.ok)
 
     @property

@@ -49,6 +49,7 @@ def clean_text(text: str | None) -> str:
 
 
 def _fold_chars(text: str) -> list[str]:
+    text = _LONE_SURROGATE.sub("\ufffd", text)
     folded = width_fold(text)
     if len(folded) != len(text):  # width_fold drops zero-width characters: fold one by one
         folded_chars = [width_fold(c) for c in text]
@@ -156,6 +157,7 @@ def iter_quotes(result: CoverageResult) -> Iterator[Quote]:
 
 
 def format_score(score: float) -> str:
+    """A score as shown to reviewers: two decimals."""
     return f"{score:.2f}"
 
 
@@ -170,7 +172,9 @@ class Reporter(Protocol):
 
     format: str
 
-    def write(self, result: CoverageResult, out_dir: Path, *, lang: str, created: datetime) -> list[Path]: ...
+    def write(self, result: CoverageResult, out_dir: Path, *, lang: str, created: datetime) -> list[Path]:
+        """Write this format's files into ``out_dir`` atomically; return them, the main file first."""
+        ...
 
 
 from .docx_report import DocxReporter  # noqa: E402  (the reporters use the helpers above)

@@ -296,10 +296,10 @@ def build_document(result: CoverageResult, *, lang: str = "zh", created: datetim
             if not ids:
                 continue
             p = w.para("", "Body Text Indent")
-            p.add_run(f"{label}（{len(ids)}）：" if lang == "zh" else f"{label} ({len(ids)}): ").bold = True
-            p.add_run(("；" if lang == "zh" else "; ").join(f"{i} {clean_text(plan.requirement(i).title)}" for i in ids))
+            p.add_run(f"{label}{L['lp']}{len(ids)}{L['rp']}{L['colon']}").bold = True
+            p.add_run(L["semicolon"].join(f"{i} {clean_text(plan.requirement(i).title)}" for i in ids))
     if complete:
-        w.para(L["complete_branches"] + ("：" if lang == "zh" else ": ") + ("、" if lang == "zh" else ", ").join(complete),
+        w.para(L["complete_branches"] + L["colon"] + L["enum"].join(complete),
                "Body Text Indent")
 
     # 四、处理失败的文件
@@ -325,8 +325,7 @@ def build_document(result: CoverageResult, *, lang: str = "zh", created: datetim
             rc = d.requirements[r.id]
             p = w.para("", "Body Text Indent")
             p.add_run(clean_text(f"{r.id} {r.title}")).bold = True
-            p.add_run(f"（{L[rc.status]}，{L['best_score']} {format_score(rc.score)}）" if lang == "zh"
-                      else f" ({L[rc.status]}, {L['best_score']} {format_score(rc.score)})")
+            p.add_run(f"{L['lp']}{L[rc.status]}{L['comma']}{L['best_score']} {format_score(rc.score)}{L['rp']}")
             for q in qs:
                 qp = w.para("", "Evidence Quote")
                 for text, hl in highlight_spans(q.text, q.terms):
@@ -337,7 +336,7 @@ def build_document(result: CoverageResult, *, lang: str = "zh", created: datetim
                     loc.append(L["page_n"].format(n=q.page))
                 loc.append(L["para_n"].format(n=q.index + 1))
                 loc.append(f"{L['score']} {format_score(q.score)}")
-                w.para(("，" if lang == "zh" else ", ").join(loc), "Evidence Source")
+                w.para(L["comma"].join(loc), "Evidence Source")
         if not any_quote:
             w.para(L["no_evidence"], "Body Text Indent")
     return document

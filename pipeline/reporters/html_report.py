@@ -58,9 +58,12 @@ def _environment():
         import jinja2
     except ImportError:  # pragma: no cover - a declared dependency
         raise ImportError("The HTML report needs Jinja2: pip install jinja2") from None
-    return jinja2.Environment(loader=jinja2.PackageLoader("pipeline.reporters", "templates"),
-                              autoescape=True, undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env = jinja2.Environment(loader=jinja2.PackageLoader("pipeline.reporters", "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    # |tojson still escapes < > & ' as \u003c ...; Chinese text need not be escaped as well.
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+    return env
 
 
 def _terms(d: DocumentCoverage, index: int) -> tuple[str, ...]:
@@ -147,6 +150,8 @@ class HtmlReporter:
                 rc = d.requirements[r["id"]]
                 row_cells.append({"id": r["id"], "title": r["title"], "status": rc.status, "rank": _RANK[rc.status],
                                   "score": format_score(rc.score), "first": r["first"]})
+                if rc.status == "missing" and not rc.score:
+                    continue  # the script shows an absent cell as missing with no evidence
                 t = result.thresholds.get(r["id"])
                 cells[f"{i}|{r['id']}"] = {
                     "status": rc.status, "score": round(rc.score, 4),

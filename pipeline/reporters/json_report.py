@@ -110,6 +110,12 @@ def schema() -> dict:
     return json.loads(text)
 
 
+@functools.lru_cache(maxsize=1)
+def _validator(jsonschema):
+    cls = jsonschema.Draft202012Validator
+    return cls(schema(), format_checker=cls.FORMAT_CHECKER)
+
+
 def validate(data: object, path: str | os.PathLike[str] | None = None) -> None:
     """Check ``data`` against the schema.
 
@@ -120,7 +126,7 @@ def validate(data: object, path: str | os.PathLike[str] | None = None) -> None:
         import jsonschema
     except ImportError:  # pragma: no cover - a declared dependency
         raise ImportError("Reading coverage.json needs jsonschema: pip install jsonschema") from None
-    validator = jsonschema.Draft202012Validator(schema())
+    validator = _validator(jsonschema)
     errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
         e = errors[0]

@@ -114,6 +114,13 @@ TABLE: dict[str, tuple[str, str]] = {
     "failed_note": ("以下文件未能读取或分类，不计入覆盖率：", "These files could not be read or classified and count in no percentage:"),
     "page_n": ("第 {n} 页", "page {n}"),
     "para_n": ("第 {n} 段", "paragraph {n}"),
+    # punctuation differs between the languages
+    "colon": ("：", ": "),
+    "lp": ("（", " ("),
+    "rp": ("）", ")"),
+    "comma": ("，", ", "),
+    "enum": ("、", ", "),
+    "semicolon": ("；", "; "),
     "sort_hint": ("点击表头排序", "Click a column head to sort"),
 }
 

@@ -132,7 +132,7 @@ def build_workbook(result: CoverageResult, *, lang: str = "zh", created: datetim
             c = put(ws, row, 4, L["error"])
             status_cell(c, "error")
             stage = L.get(f"stage_{d.stage}", d.stage or "")
-            put(ws, row, 8, f"{L['error']}（{stage}）：{d.error or ''}")
+            put(ws, row, 8, f"{L['error']}{L['lp']}{stage}{L['rp']}{L['colon']}{d.error or ''}")
             row += 1
             continue
         n = d.numbers
@@ -180,7 +180,7 @@ def build_workbook(result: CoverageResult, *, lang: str = "zh", created: datetim
     for d in result.documents:
         if not d.ok:
             stage = L.get(f"stage_{d.stage}", d.stage or "")
-            for j, v in enumerate([d.branch, d.unit or "", d.file_name, "", f"{stage}：{d.error or ''}"], start=1):
+            for j, v in enumerate([d.branch, d.unit or "", d.file_name, "", f"{stage}{L['colon']}{d.error or ''}"], start=1):
                 put(ws, row, j, v)
             status_cell(put(ws, row, 6, L["error"]), "error")
             row += 1
@@ -210,7 +210,7 @@ def build_workbook(result: CoverageResult, *, lang: str = "zh", created: datetim
         put(ws, row, 7, q.page)
         put(ws, row, 8, q.index + 1)
         put(ws, row, 9, q.text).alignment = wrap
-        put(ws, row, 10, "、".join(q.terms))
+        put(ws, row, 10, L["enum"].join(q.terms))
         row += 1
     _finish(ws, row - 1, 10, [30, 22, 14, 8, 30, 7, 5, 6, 80, 20], get_column_letter)
 
