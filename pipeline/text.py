@@ -28,9 +28,18 @@ def _converter():
     return opencc.OpenCC("t2s")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def to_simplified(text: str) -> str:
-    """Traditional Chinese characters converted to simplified ones (other text unchanged)."""
-    return _converter().convert(text)
+    """Traditional Chinese characters converted to simplified ones (other text unchanged).
+
+    Lone surrogates (which a broken file can yield) cannot pass through OpenCC; they become
+    U+FFFD here, in the matching form only."""
+    try:
+        return _converter().convert(text)
+    except UnicodeEncodeError:
+        return _converter().convert(_SURROGATE.sub("\ufffd", text))
 
 
 def width_fold(text: str) -> str:
