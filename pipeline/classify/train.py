@@ -152,9 +152,17 @@ def dev_scores(clf: PlanClassifier, gold: Gold):
     return gold.Y(clf.plan.requirement_ids, rows), clf.requirement_proba(texts)
 
 
+def _fit_spacy(gold: Gold, labels):
+    rows = gold.evidence_rows
+    return SpacyRequirementModel(labels).fit([gold.texts[i] for i in rows], gold.Y(labels, rows),
+                                             [words_of(analyze(gold.texts[i])) for i in rows])
+
+
 def train_models(corpus_root: str | Path = CORPUS_DIR, models_dir: str | Path = MODELS_DIR,
-                 plan_path: str | Path = SEED_PLAN) -> dict:
-    """Fit, tune on dev, save to ``models_dir`` with metadata and manifest; return the metadata."""
+                 plan_path: str | Path = SEED_PLAN, *, refit_on_dev: bool = True) -> dict:
+    """Fit on train, choose the ensemble and tune thresholds on dev, then (by default) refit the
+    chosen models on train+dev with those settings — more agencies seen, nothing of test — and
+    save to ``models_dir`` with metadata and manifest. Returns the metadata."""
     root, out = Path(corpus_root), Path(models_dir)
     plan = load_plan(plan_path)
     splits = load_splits(root)
@@ -163,9 +171,7 @@ def train_models(corpus_root: str | Path = CORPUS_DIR, models_dir: str | Path = 
     log.info("training on %d documents (%d paragraphs), tuning on %d", len(train.docs), len(train.kinds), len(dev.docs))
     kind, lin, cal = fit_all(train, plan)
     labels = plan.requirement_ids
-    rows = train.evidence_rows
-    spm = SpacyRequirementModel(labels).fit([train.texts[i] for i in rows], train.Y(labels, rows),
-                                            [words_of(analyze(train.texts[i])) for i in rows])
+    spm = _fit_spacy(train, labels)
     models = {"linear": lin, "spacy": spm}
     # choose the default (a single model or an ensemble) by dev micro-F1
     results = {}
@@ -180,6 +186,13 @@ def train_models(corpus_root: str | Path = CORPUS_DIR, models_dir: str | Path = 
     matcher_th = results["matcher"][2]
     mt = {"low": round(float(np.median([t.low for t in matcher_th.values()])), 3),
           "high": round(float(np.median([t.high for t in matcher_th.values()])), 3)}
+    fitted_on = ["train"]
+    if refit_on_dev:
+        both = gold_of(load_corpus(root, splits["train"] + splits["dev"]))
+        log.info("refitting %s on train+dev (%d documents)", default, len(both.docs))
+        kind, lin, cal = fit_all(both, plan)
+        spm = _fit_spacy(both, labels) if weights.get("spacy", 0) > 0 else spm
+        fitted_on = ["train", "dev"]
     out.mkdir(parents=True, exist_ok=True)
     for sub in ("kind", "linear", "spacy"):
         if (out / sub).exists():
@@ -202,6 +215,8 @@ def train_models(corpus_root: str | Path = CORPUS_DIR, models_dir: str | Path = 
         "matcher_thresholds": mt,
         "corpus_sha256": corpus_hash(root),
         "splits": {k: len(v) for k, v in splits.items()},
+        "fitted_on": fitted_on,
+        "tuned_on": "dev (models fitted on train)",
         "dev_micro_f1": {k: round(v[0], 4) for k, v in results.items()},
         "versions": _versions(),
     }
