@@ -33,24 +33,30 @@ def main() -> None:
     t1 = time.perf_counter()
     clf = load_classifier(plan)
     t2 = time.perf_counter()
-    texts = [t for d in load_corpus() for t in d.texts]
-    # distinct paragraphs (a repeated text would flatter any cache): vary a count in each copy
-    texts = [t if k == 0 else f"{t}（第{k}份）" for k in range(args.paragraphs // len(texts) + 1) for t in texts]
-    texts = texts[: args.paragraphs]
-    # documents of 30 paragraphs, as summaries come
+    corpus = load_corpus()
+    cold_docs = [Document(path=d.doc_id, format="txt",
+                          paragraphs=tuple(Paragraph(index=j, text=t) for j, t in enumerate(d.texts))) for d in corpus]
+    # 1. cold: every distinct corpus paragraph once, nothing cached yet (the honest rate)
+    t3, c3 = time.perf_counter(), time.process_time()
+    n_cold = sum(len(clf.classify(d).paragraphs) for d in cold_docs)
+    t4, c4 = time.perf_counter(), time.process_time()
+    # 2. a batch of N paragraphs: the corpus again with a varied clause in each paragraph, in
+    #    documents of 30 paragraphs; phrases already seen hit the segmentation cache, as the
+    #    shared phrasing of real submissions does
+    texts = [t for d in corpus for t in d.texts]
+    texts = [f"{t}（第{k}份）" for k in range(1, args.paragraphs // len(texts) + 2) for t in texts][: args.paragraphs]
     docs = [Document(path=f"d{i}", format="txt",
                      paragraphs=tuple(Paragraph(index=j, text=t) for j, t in enumerate(texts[i:i + 30])))
             for i in range(0, len(texts), 30)]
-    clf.classify(docs[0])  # warm caches
-    t3, c3 = time.perf_counter(), time.process_time()
-    n = 0
-    for d in docs:
-        n += len(clf.classify(d).paragraphs)
-    t4, c4 = time.perf_counter(), time.process_time()
+    t5, c5 = time.perf_counter(), time.process_time()
+    n = sum(len(clf.classify(d).paragraphs) for d in docs)
+    t6, c6 = time.perf_counter(), time.process_time()
+    cold_rate = n_cold / (c4 - c3)
     print(f"tokenizer init (jieba + user dictionary): {t1 - t0:.2f} s")
     print(f"model load ({clf.name}): {t2 - t1:.2f} s (target < 1 s)")
-    print(f"classified {n} paragraphs in {t4 - t3:.2f} s = {n / (t4 - t3):,.0f} paragraphs/s "
-          f"(target: 10,000 in < 5 s); CPU time {c4 - c3:.2f} s")
+    print(f"cold, {n_cold} distinct paragraphs: {c4 - c3:.2f} s CPU ({t4 - t3:.2f} s wall) = {cold_rate:,.0f} paragraphs/s "
+          f"-> 10,000 would take {10000 / cold_rate:.2f} s (target < 5 s)")
+    print(f"batch of {n} paragraphs after that: {c6 - c5:.2f} s CPU ({t6 - t5:.2f} s wall) = {n / (c6 - c5):,.0f} paragraphs/s")
 
 
 if __name__ == "__main__":

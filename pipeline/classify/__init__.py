@@ -75,13 +75,14 @@ class PlanClassifier:
         self.overlap = PlanOverlap.of(plan)
 
     def requirement_proba(self, texts: list[str], analyzed: list[list[str]] | None = None,
-                          cache: dict | None = None) -> np.ndarray:
+                          cache: dict | None = None, tokens: list[list[str]] | None = None) -> np.ndarray:
         """Requirement probabilities for evidence paragraphs, shape (n, n_requirements).
 
         ``cache``, when given, receives the linear model's TF-IDF rows (``"X"``) for explaining."""
         if analyzed is None:
             analyzed = [analyze(t) for t in texts]
-        tokens = [words_of(a) for a in analyzed]
+        if tokens is None:
+            tokens = [words_of(a) for a in analyzed]
         M = self.matcher.features(texts, tokens)
         P = self.weights.get("matcher", 0.0) * self.matcher_calibration(M)
         for name, model in self.models.items():
@@ -92,7 +93,7 @@ class PlanClassifier:
                         cache["X"] = X
                     P = P + self.weights[name] * model.predict_proba(texts, M, analyzed, X)
                 else:
-                    P = P + self.weights[name] * model.predict_proba(texts, M, analyzed)
+                    P = P + self.weights[name] * model.predict_proba(texts, M, analyzed, words=tokens)
         total = sum(self.weights.values()) or 1.0
         return (P / total).astype(np.float32)
 
@@ -118,9 +119,11 @@ class PlanClassifier:
         kinds = _gate_headings(document, K)
         ev = [i for i, k in enumerate(kinds) if KINDS[k] == "evidence"]
         # words are segmented for evidence paragraphs only: jieba is the costliest step
-        analyzed = {i: ["w:" + w for w in folded_words(folded[i])] + chars[i] for i in ev}
+        tokens = {i: folded_words(folded[i]) for i in ev}
+        analyzed = {i: ["w:" + w for w in tokens[i]] + chars[i] for i in ev}
         cache: dict = {}
-        R = self.requirement_proba([texts[i] for i in ev], [analyzed[i] for i in ev], cache) if ev else None
+        R = (self.requirement_proba([texts[i] for i in ev], [analyzed[i] for i in ev], cache, [tokens[i] for i in ev])
+             if ev else None)
         ids = self.plan.requirement_ids
         out = []
         row_of = {i: n for n, i in enumerate(ev)}

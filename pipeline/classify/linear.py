@@ -111,7 +111,8 @@ class LinearRequirementModel:
             row = self.vectorizer_.transform([text], [analyzed] if analyzed is not None else None).getrow(0)
         contrib = row.data * self.coef_[j, row.indices]
         names = self.vectorizer_.feature_names_list()
-        order = [i for i in np.argsort(-contrib) if contrib[i] > 0]
+        top = np.argpartition(-contrib, min(24, len(contrib) - 1))[:25] if len(contrib) > 25 else np.arange(len(contrib))
+        order = [i for i in top[np.argsort(-contrib[top])] if contrib[i] > 0]
         feats = [names[row.indices[i]] for i in order]
         # whole words read best; character n-grams only fill in, and nothing with a folded digit
         # (it would not occur in the original text)

@@ -84,12 +84,14 @@ class SpacyRequirementModel:
         self.nlp_ = nlp
         return self
 
-    def predict_proba(self, texts: list[str], M=None, analyzed=None) -> np.ndarray:
+    def predict_proba(self, texts: list[str], M=None, analyzed=None, words=None) -> np.ndarray:
+        """Probabilities (n, n_labels); ``words`` (or ``analyzed`` features) skip segmenting again."""
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         from .tokens import words_of
 
-        words = [words_of(a) for a in analyzed] if analyzed is not None else None
+        if words is None and analyzed is not None:
+            words = [words_of(a) for a in analyzed]
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         textcat = self.nlp_.get_pipe("textcat_multilabel")
         for i, doc in enumerate(textcat.pipe(self._docs(self.nlp_, texts, words), batch_size=256)):

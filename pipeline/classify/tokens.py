@@ -6,6 +6,7 @@ The user dictionary is loaded by an explicit :func:`init_tokenizer` call, never 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -48,6 +49,7 @@ def init_tokenizer(lexicon_dir: str | os.PathLike[str] | None = None):
         else:
             log.warning("jieba user dictionary not found at %s", userdict)
         _tokenizer = tk
+        _cut_block.cache_clear()
         return tk
 
 
@@ -61,11 +63,28 @@ def words(text: str) -> list[str]:
     return folded_words(fold(text))
 
 
+@functools.lru_cache(maxsize=200_000)
+def _cut_block(block: str) -> tuple[str, ...]:
+    return tuple((_tokenizer or init_tokenizer()).lcut(block, HMM=False))
+
+
+def _segment(folded: str) -> list[str]:
+    """jieba's ``lcut(folded, HMM=False)``, block by block with a cache: jieba segments each run
+    of Han characters (its ``re_han_default`` blocks) on its own, so cutting the blocks one at a
+    time gives the same words, and the phrases summaries share are segmented once per process."""
+    import jieba
+
+    out: list[str] = []
+    for blk in jieba.re_han_default.split(folded):
+        if blk:
+            out.extend(_cut_block(blk))
+    return out
+
+
 def folded_words(folded: str) -> list[str]:
     """:func:`words` of text already passed through :func:`fold`."""
-    tk = _tokenizer or init_tokenizer()
     out = []
-    for w in tk.lcut(folded, HMM=False):
+    for w in _segment(folded):
         w = w.strip()
         if not w or not _KEEP.search(w):
             continue
