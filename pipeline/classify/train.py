@@ -237,7 +237,7 @@ class VSMBaseline:
         self.vec = TextVectorizer(analyze, min_df=1, max_features=None).fit(req_texts + texts)
         self.R = self.vec.transform(req_texts)
 
-    def predict_proba(self, texts, M=None, analyzed=None):
+    def predict_proba(self, texts, M=None, analyzed=None, words=None):
         X = self.vec.transform(texts, analyzed)
         return np.asarray((X @ self.R.T).todense(), dtype=np.float32)
 
