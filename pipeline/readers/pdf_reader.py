@@ -15,11 +15,15 @@ into lines here, and the lines into paragraphs the way GB/T 9704 documents are l
   numbers (``— 3 —``, ``第3页 共5页``, ``3/5`` ...) are dropped, but only in the top and bottom
   bands of the page.
 
-Pages whose glyphs pdfminer cannot decode (``(cid:N)`` tokens, U+FFFD or private-use
-characters, or far fewer characters than PDFium finds) are read again with PDFium
-(pypdfium2): its characters and their loose boxes go through the same line and paragraph
-rebuilding. That path is of lower fidelity (PDFium's boxes and font names are coarser, bold is
-taken from the font weight) and is reported in :attr:`Document.warnings`.
+Pages that pdfminer reads badly are read again with PDFium (pypdfium2), whose text of every
+page is compared with pdfminer's: a page is taken from PDFium when pdfminer's glyphs are many
+``(cid:N)`` tokens, U+FFFD, control or private-use characters (fonts without a Unicode map), or
+when PDFium finds characters pdfminer lost (pdfminer silently drops the codes its built-in CMaps
+lack, e.g. U+00B7 ``·`` under ``UniGB-UCS2-H``, and with them their advance). PDFium's
+characters and loose boxes then go through the same line and paragraph rebuilding. That path
+is of lower fidelity: boxes come from PDFium's loose glyph boxes, bold from the font weight or
+name, and rotated text is judged by PDFium's char angle. Each such page is named in
+:attr:`Document.warnings` and logged. Glyphs neither library decodes are dropped, with a warning.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import io
 import logging
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, Iterable, Sequence
@@ -53,7 +58,6 @@ _TOP, _BOTTOM, _X0, _X1, _TEXT, _SIZE, _FONT, _UPRIGHT = range(8)
 
 _BOLD = re.compile(r"bold", re.I)
 _SYMBOL_FONT = re.compile(r"symbol|wingding|webding|dingbat|marlett", re.I)
-_ASCII_WORD = re.compile(r"[!-~]")
 _DASHES = "-—–―‒−~～_·•.*"
 _PAGE_NUMBER = re.compile(
     "|".join([
@@ -75,7 +79,7 @@ def _is_bad(text: str, fontname: str) -> bool:
         return True
     for ch in text:
         o = ord(ch)
-        if o == 0xFFFD or o < 0x20 or 0x7F <= o < 0xA0:
+        if o >= 0xFFFD or o < 0x20 or 0x7F <= o < 0xA0:
             return True
         if 0xE000 <= o <= 0xF8FF and not _SYMBOL_FONT.search(fontname):
             return True
@@ -88,7 +92,7 @@ def _is_dropped(text: str) -> bool:
         return True
     for ch in text:
         o = ord(ch)
-        if o == 0xFFFD or o < 0x20 or 0x7F <= o < 0xA0 or 0xE000 <= o <= 0xF8FF:
+        if o >= 0xFFFD or o < 0x20 or 0x7F <= o < 0xA0 or 0xE000 <= o <= 0xF8FF:
             return True
     return False
 
@@ -230,6 +234,38 @@ def _count(chars: Iterable[_Char]) -> tuple[int, int]:
     return good, bad
 
 
+def _layout_chars(page: Any) -> tuple[list[_Char], bool]:
+    """The glyphs of a pdfplumber page as char records, and whether the page has images.
+
+    Reads pdfminer's layout objects (``page.layout``) with the coordinates pdfplumber gives
+    ``page.chars``, without building pdfplumber's dict per glyph: that costs as much again as
+    pdfminer's parsing of the page.
+    """
+    from pdfminer.layout import LTChar, LTContainer, LTImage
+
+    height = float(page.height)
+    mb_x0, mb_top = float(page.mediabox[0]), float(page.mediabox[1])
+    out: list[_Char] = []
+    images = False
+    stack = [iter(page.layout)]
+    while stack:
+        for obj in stack[-1]:
+            if isinstance(obj, LTChar):
+                font = obj.fontname
+                if isinstance(font, bytes):
+                    font = font.decode("latin-1")
+                out.append((height - obj.y1 + mb_top, height - obj.y0 + mb_top, obj.x0 + mb_x0,
+                            obj.x1 + mb_x0, obj.get_text(), obj.size, font, obj.upright))
+            elif isinstance(obj, LTContainer):  # a form XObject: its glyphs count too
+                stack.append(iter(obj))
+                break
+            elif isinstance(obj, LTImage):
+                images = True
+        else:
+            stack.pop()
+    return out, images
+
+
 # --- PDFium -----------------------------------------------------------------------------------
 
 
@@ -243,14 +279,14 @@ def _pdfium_chars(textpage: Any, page: Any) -> list[_Char]:
     rect = raw.FS_RECTF()
     buf = ctypes.create_string_buffer(128)
     flags = ctypes.c_int()
-    fonts: dict[str, str] = {}
     for i in range(n):
         if raw.FPDFText_IsGenerated(textpage, i) == 1:
             continue
         u = raw.FPDFText_GetUnicode(textpage, i)
         if u in (0, 0x0D, 0x0A):
             continue
-        ch = chr(u) if u < 0x110000 else "\ufffd"
+        # PDFium reports a hyphen that ends a line as U+FFFE
+        ch = "-" if u == 0xFFFE else chr(u) if u < 0x110000 else "\ufffd"
         if raw.FPDFText_HasUnicodeMapError(textpage, i) == 1:
             ch = "\ufffd"
         if not raw.FPDFText_GetLooseCharBox(textpage, i, rect):
@@ -259,16 +295,12 @@ def _pdfium_chars(textpage: Any, page: Any) -> list[_Char]:
         k = raw.FPDFText_GetFontInfo(textpage, i, buf, len(buf), ctypes.byref(flags))
         name = buf.raw[: max(k - 1, 0)].decode("latin-1") if k > 0 else ""
         if raw.FPDFText_GetFontWeight(textpage, i) >= 700 and not _BOLD.search(name):
-            name = fonts.setdefault(name, name + ",Bold")
+            name += ",Bold"
         angle = raw.FPDFText_GetCharAngle(textpage, i)
         upright = angle < 0.01 or abs(angle - 2 * math.pi) < 0.01
         out.append((top - rect.top, top - rect.bottom, rect.left - left, rect.right - left, ch,
                     size, name, upright))
     return out
-
-
-def _visible_count(text: str) -> int:
-    return sum(1 for ch in text if not ch.isspace())
 
 
 # --- headers, footers, page numbers -----------------------------------------------------------
@@ -469,20 +501,43 @@ def paragraphs_from_lines(lines: list[_Line]) -> list[Paragraph]:
 # --- the reader -------------------------------------------------------------------------------
 
 
-def _open_pdfium(path: str, data: bytes) -> Any:
+_ENCRYPTED = ("the PDF is encrypted (password protected); remove the password (save an "
+              "unprotected copy) and submit it again")
+
+
+def _open_pdfium(path: str, data: bytes) -> tuple[Any, str | None]:
+    """The PDFium document, or None and why it failed. A password-protected file raises."""
     import pypdfium2 as pdfium
 
     try:
-        return pdfium.PdfDocument(data)
+        return pdfium.PdfDocument(data), None
     except pdfium.PdfiumError as e:
         code = getattr(e, "err_code", None)
         if code == 4:  # FPDF_ERR_PASSWORD
-            raise EncryptedError(path, "the PDF is encrypted (password protected); remove the "
-                                       "password (save an unprotected copy) and submit it again") from None
+            raise EncryptedError(path, _ENCRYPTED) from None
         if code == 6:  # FPDF_ERR_SECURITY
             raise EncryptedError(path, "the PDF uses an unsupported security handler; save an "
                                        "unprotected copy and submit it again") from None
-        raise CorruptFileError(path, f"the PDF is damaged and cannot be parsed ({e})") from None
+        return None, str(e)
+
+
+def _open_plumber(path: str, data: bytes) -> tuple[Any, str | None]:
+    """The pdfplumber document with its page list built, or None and why it failed."""
+    import pdfplumber
+
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except Exception as e:  # pdfminer raises many kinds on damaged files
+        cause = e.args[0] if e.args and isinstance(e.args[0], Exception) else e
+        if type(cause).__name__ == "PDFPasswordIncorrect":
+            raise EncryptedError(path, _ENCRYPTED) from None
+        return None, f"{type(cause).__name__}: {cause}"
+    try:
+        pdf.pages
+    except Exception as e:
+        pdf.close()
+        return None, f"{type(e).__name__}: {e}"
+    return pdf, None
 
 
 class PdfReader:
@@ -514,21 +569,44 @@ class PdfReader:
         if not self.detect(data[:1024]):
             raise CorruptFileError(path, "not a PDF file (no %PDF- header)")
         if data.rfind(b"%%EOF") < 0:
+            # a cut-off download still parses in part; refuse it rather than lose its end
             raise CorruptFileError(path, "the PDF is truncated (no end-of-file marker); "
                                          "download or export it again")
-        pdoc = _open_pdfium(path, data)
+        pdoc, pdfium_error = _open_pdfium(path, data)
+        plumber = None
         try:
-            n_pages = len(pdoc)
+            if pdoc is not None and len(pdoc) > self.max_pages:
+                raise InputError(path, f"the PDF has {len(pdoc)} pages, over the limit of {self.max_pages}")
+            plumber, plumber_error = _open_plumber(path, data)
+            if pdoc is None and plumber is None:
+                raise CorruptFileError(path, f"the PDF is damaged and cannot be parsed ({pdfium_error})")
+            warnings: list[str] = []
+            if plumber is None:
+                warnings.append(f"pdfminer cannot parse the file ({plumber_error}); "
+                                "every page was read with the PDFium fallback")
+                log.warning("%s: %s", path, warnings[-1])
+                n_pages = len(pdoc)
+            else:
+                # pdfminer walks the page tree; PDFium may trust a wrong /Count
+                n_pages = len(plumber.pages)
+                if pdoc is None or len(pdoc) != n_pages:
+                    log.info("%s: PDFium %s; pdfminer's %d pages are read without cross-check", path,
+                             pdfium_error or f"counts {len(pdoc)} pages", n_pages)
+                    if pdoc is not None:
+                        pdoc.close()
+                        pdoc = None
             if n_pages == 0:
                 raise EmptyDocumentError(path, "the PDF has no pages")
             if n_pages > self.max_pages:
                 raise InputError(path, f"the PDF has {n_pages} pages, over the limit of {self.max_pages}")
-            pages, warnings = self._read_pages(path, data, pdoc, n_pages)
+            pages = [self._read_page(path, i, plumber, pdoc, warnings) for i in range(n_pages)]
         finally:
-            pdoc.close()
+            if plumber is not None:
+                plumber.close()
+            if pdoc is not None:
+                pdoc.close()
 
-        good = sum(p.good for p in pages)
-        if good == 0:
+        if sum(p.good for p in pages) == 0:
             if sum(p.bad for p in pages):
                 raise NoTextLayerError(path, "no usable text layer: its text cannot be decoded (fonts "
                                              "without a Unicode map); export it again from the source "
@@ -542,89 +620,76 @@ class PdfReader:
         return Document(path=path, format=self.format, paragraphs=tuple(paragraphs), pages=n_pages,
                         warnings=tuple(warnings))
 
-    def _read_pages(self, path: str, data: bytes, pdoc: Any, n_pages: int) -> tuple[list[_PageText], list[str]]:
-        import pdfplumber
-
-        warnings: list[str] = []
-        plumber = None
-        try:
-            plumber = pdfplumber.open(io.BytesIO(data))
-            if len(plumber.pages) != n_pages:
-                raise ValueError(f"pdfminer finds {len(plumber.pages)} pages, PDFium {n_pages}")
-        except Exception as e:  # pdfminer raises many kinds on damaged files; PDFium opened it
-            name = type(getattr(e, "args", [None])[0] if e.args else e).__name__
-            if name == "PDFPasswordIncorrect" or "Encryption" in name:
-                reason = "its encryption is not supported by pdfminer"
-            else:
-                reason = f"pdfminer cannot parse it ({e})"
-            msg = f"the whole document was read with the PDFium fallback: {reason}"
-            log.warning("%s: %s", path, msg)
-            warnings.append(msg)
-            if plumber is not None:
-                plumber.close()
-            plumber = None
-        pages: list[_PageText] = []
-        try:
-            for i in range(n_pages):
-                pages.append(self._read_page(path, i, plumber, pdoc, warnings))
-        finally:
-            if plumber is not None:
-                plumber.close()
-        return pages, warnings
-
     def _read_page(self, path: str, i: int, plumber: Any, pdoc: Any, warnings: list[str]) -> _PageText:
         no = i + 1
-        ppage = pdoc[i]
-        textpage = ppage.get_textpage()
+
+        def warn(msg: str) -> None:
+            log.warning("%s: %s", path, msg)
+            warnings.append(msg)
+
+        ppage = textpage = None
+        if pdoc is not None:
+            try:
+                ppage = pdoc[i]
+                textpage = ppage.get_textpage()
+            except Exception:  # PDFium lost this page; pdfminer alone reads it
+                ppage = textpage = None
         try:
-            pdfium_count = _visible_count(textpage.get_text_range())
             chars: list[_Char] | None = None
             reason = ""
-            width = height = 0.0
-            has_images = False
             if plumber is not None:
                 page = plumber.pages[i]
                 try:
                     width, height = float(page.width), float(page.height)
-                    chars = [(c["top"], c["bottom"], c["x0"], c["x1"], c["text"], c["size"],
-                              c["fontname"], c["upright"]) for c in page.chars]
-                    has_images = bool(page.images)
+                    chars, has_images = _layout_chars(page)
                 except Exception as e:  # a broken content stream or font on this page only
-                    reason = f"pdfminer failed on it ({e})"
+                    reason = f"pdfminer failed on it: {type(e).__name__}: {e}"
                 finally:
                     page.close()
             if chars is not None:
                 good, bad = _count(chars)
                 if bad >= max(3, 0.05 * (good + bad)):
                     reason = f"{bad} of {good + bad} glyphs undecodable by pdfminer"
-                elif pdfium_count - good >= 10 and good < 0.8 * pdfium_count:
-                    reason = f"pdfminer found {good} characters, PDFium {pdfium_count}"
-                if not reason:
-                    if good == 0 and has_images:
-                        warnings.append(f"page {no}: no text layer (a scanned page?); its content is not read")
+                elif textpage is not None:
+                    found = Counter(ch for ch in textpage.get_text_range()
+                                    if not ch.isspace() and not _is_dropped(ch))
+                    missing = found - Counter(ch for c in chars for ch in c[_TEXT]
+                                              if not ch.isspace() and not _is_dropped(ch))
+                    if missing:
+                        # pdfminer drops the codes its CMaps lack (e.g. U+00B7 in UniGB-UCS2-H)
+                        # together with their advance, which shifts the glyphs after them
+                        lost = "".join(sorted(missing))[:10]
+                        reason = (f"pdfminer lost {sum(missing.values())} of "
+                                  f"{sum(found.values())} characters: {lost!r}")
+                if not reason or textpage is None:
+                    if reason:
+                        warn(f"page {no}: {reason}")
+                    elif good == 0 and has_images:
+                        warn(f"page {no}: no text layer (a scanned page?); its content is not read")
                     return _PageText(lines_from_chars(chars, no, width, height), good, bad)
-            elif plumber is None:
-                reason = "whole-document fallback"
+            if textpage is None:
+                warn(f"page {no}: cannot be read ({reason})")
+                return _PageText([], 0, 0)
             # PDFium's reading of the page, used when it decodes more than pdfminer did
             left, bottom, right, top = ppage.get_mediabox()
             pchars = _pdfium_chars(textpage, ppage)
             pgood, pbad = _count(pchars)
             if chars is not None and pgood - pbad <= good - bad:
-                msg = (f"page {no}: {bad} undecodable glyphs dropped ({reason}); "
-                       "PDFium could not decode them either")
-                log.warning("%s: %s", path, msg)
-                warnings.append(msg)
+                if bad:
+                    warn(f"page {no}: {bad} undecodable glyphs dropped (fonts without a Unicode map; "
+                         "PDFium cannot decode them either)")
+                else:
+                    warn(f"page {no}: {reason}; PDFium's reading is no better, pdfminer's kept")
                 return _PageText(lines_from_chars(chars, no, width, height), good, bad)
-            if reason != "whole-document fallback":
-                msg = f"page {no}: read with the PDFium fallback, lower layout fidelity ({reason})"
-                log.warning("%s: %s", path, msg)
-                warnings.append(msg)
+            if plumber is not None:
+                warn(f"page {no}: read with the PDFium fallback ({reason})")
             if pbad:
-                warnings.append(f"page {no}: {pbad} undecodable glyphs dropped")
+                warn(f"page {no}: {pbad} undecodable glyphs dropped")
             return _PageText(lines_from_chars(pchars, no, right - left, top - bottom), pgood, pbad)
         finally:
-            textpage.close()
-            ppage.close()
+            if textpage is not None:
+                textpage.close()
+                ppage.close()
 
 
 __all__ = ["PdfReader", "DEFAULT_MAX_PAGES", "is_page_number", "lines_from_chars",
