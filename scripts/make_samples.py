@@ -15,10 +15,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from pipeline.corpus import CORPUS_DIR, load_corpus  # noqa: E402
-from pipeline.render.pdf import make_pdf  # noqa: E402
 from pipeline.render.text import make_txt  # noqa: E402
 from pipeline.render.word import make_docx  # noqa: E402
-from render_corpus import layout  # noqa: E402
+from render_corpus import layout, pdf_with_rows  # noqa: E402
 
 # (document, format, file name) — test-split documents only, so the demo runs on unseen text
 SAMPLES = [
@@ -47,7 +46,7 @@ def main() -> int:
         if fmt == "docx":
             make_docx(doc.texts, out / name, headings=headings, title_index=title, header_text=header, table_rows=rows)
         elif fmt == "pdf":
-            make_pdf(doc.texts, out / name, headings=headings, title_index=title, header_text=header, table_rows=rows)
+            pdf_with_rows(doc.texts, out / name, headings=headings, title_index=title, header_text=header, table_rows=rows)
         elif fmt == "txt-gbk":
             make_txt(doc.texts, out / name, encoding="gbk", newline="\r\n", indent="\u3000\u3000")
         else:

@@ -35,6 +35,20 @@ def layout(doc):
     return headings, title, rows
 
 
+def pdf_with_rows(texts, path, *, table_rows, **kw):
+    """make_pdf, with table rows too wide for one line set as ordinary paragraphs (they wrap,
+    as a long cell does in a printed table)."""
+    rows = list(table_rows)
+    while True:
+        try:
+            return make_pdf(texts, path, table_rows=rows, **kw)
+        except ValueError as e:
+            m = re.match(r"table row (\d+) does not fit", str(e))
+            if not m:
+                raise
+            rows.remove(int(m.group(1)))
+
+
 def render(out: Path) -> list[Path]:
     docs = load_corpus(CORPUS_DIR)
     chosen = docs[::3]
@@ -47,8 +61,8 @@ def render(out: Path) -> list[Path]:
         headings_set = [i for i in headings if i not in rows]
         written.append(make_docx(doc.texts, out / "docx" / f"{doc.doc_id}.docx", headings=headings_set,
                                  title_index=title, header_text=header, table_rows=rows))
-        written.append(make_pdf(doc.texts, out / "pdf" / f"{doc.doc_id}.pdf", headings=headings_set,
-                                title_index=title, header_text=header, table_rows=rows))
+        written.append(pdf_with_rows(doc.texts, out / "pdf" / f"{doc.doc_id}.pdf", headings=headings_set,
+                                     title_index=title, header_text=header, table_rows=rows))
     return written
 
 
