@@ -132,3 +132,38 @@ def test_cli_plan_text_and_errors(seed_path, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("plancov: error: Cannot read ") and "bad.txt" in err
     assert main(["plan"]) == 2
+
+
+def _seed_lines(seed_path):
+    return [t for t in seed_path.read_text(encoding="utf-8").splitlines() if t.strip()]
+
+
+def test_seed_from_docx_with_automatic_numbering(tmp_path, seed_path):
+    """Word's list numbering (numPr) is not in the paragraph text; the reader renders it."""
+    from pipeline.numbering import match_marker
+    from pipeline.render.word import make_docx
+
+    lines = _seed_lines(seed_path)
+    numbered = [i for i, t in enumerate(lines) if match_marker(t)]
+    f = make_docx(lines, tmp_path / "plan.docx", numbered=numbered)
+    # the markers really are gone from the stored text
+    import zipfile
+    xml = zipfile.ZipFile(f).read("word/document.xml").decode("utf-8")
+    assert "（三）坚持固本强基" not in xml and "坚持固本强基" in xml and "w:numPr" in xml
+    check_seed(load_plan(f))
+
+
+def test_seed_from_pdf(tmp_path, seed_path):
+    from pipeline.render.pdf import make_pdf
+
+    lines = _seed_lines(seed_path)
+    f = make_pdf(lines, tmp_path / "plan.pdf", header_text="某某局文件", headings=[1, 3, len(lines) - 4])
+    check_seed(load_plan(f))
+
+
+def test_flat_plan_from_docx(tmp_path):
+    from pipeline.render.word import make_docx
+
+    f = make_docx(FLAT_PLAN, tmp_path / "flat.docx", headings=[0, 2, 4, 9])
+    plan = load_plan(f)
+    assert [r.title for r in plan.requirements] == ["政治功能强", "理论武装强", "组织基础强", "服务群众强"]
