@@ -173,3 +173,21 @@ def test_metadata_describes_the_models():
     assert len(meta["labels"]) == 20
     total = sum(p.stat().st_size for p in MODELS_DIR.rglob("*") if p.is_file())
     assert total < 20 * 1024 * 1024
+
+
+@pytest.mark.slow
+def test_training_is_deterministic(plan, tmp_path):
+    """Two fits on the same documents give byte-identical artifacts (small subset, linear + kind)."""
+    from pipeline.classify.artifacts import sha256_file
+    from pipeline.classify.train import fit_all, gold_of
+    from pipeline.corpus import load_corpus, load_splits
+
+    docs = load_corpus(docs=load_splits()["train"][:12])
+    digests = []
+    for run in range(2):
+        kind, lin, cal = fit_all(gold_of(docs), plan)
+        kind.save(tmp_path / f"k{run}")
+        lin.save(tmp_path / f"l{run}")
+        digests.append([sha256_file(p) for d in (f"k{run}", f"l{run}") for p in sorted((tmp_path / d).iterdir())]
+                       + [repr(cal)])
+    assert digests[0] == digests[1]
