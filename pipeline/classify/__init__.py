@@ -136,7 +136,7 @@ class PlanClassifier:
                 order = np.argsort(-scores)
                 reqs = tuple(
                     RequirementScore(ids[j], round(float(scores[j]), 4),
-                                     self._terms(p.text, ids[j], X.getrow(row_of[i]) if X is not None else None)
+                                     self._terms(p.text, ids[j], _csr_row(X, row_of[i]) if X is not None else None)
                                      if scores[j] >= self.thresholds[ids[j]].low else ())
                     for j in order if scores[j] >= min(REPORT_FLOOR, self.thresholds[ids[j]].low)
                 )
@@ -144,6 +144,12 @@ class PlanClassifier:
                                            requirements=reqs))
         return Prediction(document=document, paragraphs=tuple(out), plan_sha256=self.plan.sha256,
                           model=self.name, thresholds=dict(self.thresholds))
+
+
+def _csr_row(X, i: int):
+    """Row ``i`` of a CSR matrix as (column indices, values), without building a new matrix."""
+    a, b = X.indptr[i], X.indptr[i + 1]
+    return X.indices[a:b], X.data[a:b]
 
 
 def _gate_headings(document: Document, K: np.ndarray) -> np.ndarray:

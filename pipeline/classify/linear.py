@@ -105,15 +105,17 @@ class LinearRequirementModel:
     def explain(self, text: str, label: str, k: int = 5, analyzed=None, row=None) -> tuple[str, ...]:
         """The terms of ``text`` that pushed ``label`` up most (words first, then n-grams).
 
-        ``row``: the paragraph's TF-IDF row, when already computed."""
+        ``row``: the paragraph's TF-IDF row, when already computed: a sparse row, or a pair
+        ``(indices, data)`` of its non-zero columns and values."""
         j = self.labels.index(label)
         if row is None:
             row = self.vectorizer_.transform([text], [analyzed] if analyzed is not None else None).getrow(0)
-        contrib = row.data * self.coef_[j, row.indices]
+        indices, data = row if isinstance(row, tuple) else (row.indices, row.data)
+        contrib = data * self.coef_[j, indices]
         names = self.vectorizer_.feature_names_list()
         top = np.argpartition(-contrib, min(24, len(contrib) - 1))[:25] if len(contrib) > 25 else np.arange(len(contrib))
         order = [i for i in top[np.argsort(-contrib[top])] if contrib[i] > 0]
-        feats = [names[row.indices[i]] for i in order]
+        feats = [names[indices[i]] for i in order]
         # whole words read best; character n-grams only fill in, and nothing with a folded digit
         # (it would not occur in the original text)
         ranked = [f[2:] for f in feats if f.startswith("w:")] + [f[2:] for f in feats if f.startswith("c:")]
