@@ -13,6 +13,7 @@ import os
 import sys
 
 from . import __version__
+from .batch.workers import DEFAULT_MAX_MEMORY_MB, DEFAULT_RECYCLE_EVERY, DEFAULT_TIMEOUT
 from .errors import PlancovError
 
 log = logging.getLogger("pipeline")
@@ -194,27 +195,165 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+class _ProgressBar:
+    """Files done/total, rate and ETA on stderr: redrawn in place on a terminal, one line per
+    tenth of the batch elsewhere (a log that cron mails)."""
+
+    WIDTH = 24
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.last = 0.0
+        self.drawn = False
+        self.next_tenth = 1
+
+    def update(self, p) -> None:
+        import time
+
+        final = p.done >= p.total
+        if self.tty:
+            now = time.monotonic()
+            if not final and now - self.last < 0.1:
+                return
+            self.last = now
+            self.stream.write("\r" + self._line(p) + "\x1b[K" + ("\n" if final else ""))
+            self.drawn = not final
+        else:
+            tenth = 10 * p.done // max(p.total, 1)
+            if tenth < self.next_tenth and not final:
+                return
+            self.next_tenth = tenth + 1
+            self.stream.write(self._line(p) + "\n")
+        self.stream.flush()
+
+    def _line(self, p) -> str:
+        frac = p.done / p.total if p.total else 1.0
+        filled = int(frac * self.WIDTH)
+        parts = [f"plancov: [{'#' * filled}{'-' * (self.WIDTH - filled)}] {p.done}/{p.total} files"]
+        if p.processed and p.work_seconds > 0:
+            rate = p.processed / p.work_seconds
+            parts.append(f"{rate:.1f} files/s")
+            if p.done < p.total:
+                eta = int((p.total - p.done) / rate)
+                parts.append(f"ETA {eta // 60}:{eta % 60:02d}")
+        if p.cached:
+            parts.append(f"{p.cached} cached")
+        if p.errors:
+            parts.append(f"{p.errors} errors")
+        return "  ".join(parts)
+
+    def clear(self) -> None:
+        """Wipe the bar so that a log line can take its place (it is redrawn on the next file)."""
+        if self.tty and self.drawn:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.drawn = False
+
+
+class _ClearBar(logging.Filter):
+    def __init__(self, bar: _ProgressBar) -> None:
+        super().__init__()
+        self.bar = bar
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.bar.clear()
+        return True
+
+
+#: The log file ``plancov run`` keeps in its output folder.
+LOG_FILE = "plancov.log"
+
+
 def cmd_run(args) -> int:
+    from pathlib import Path
+
     from .reporters import render_terminal
     from .runner import run
 
-    def progress(done: int, total: int, path: str) -> None:
-        if not args.quiet:
-            sys.stderr.write(f"\rplancov: {done}/{total} files")
-            if done == total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
+    if args.scheduler and args.executor != "dask":
+        sys.stderr.write("plancov: error: --scheduler needs --executor dask\n")
+        return EXIT_USAGE
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.FileHandler(out / LOG_FILE, encoding="utf-8")
+    except OSError as e:
+        sys.stderr.write(f"plancov: error: Cannot write into the report folder {args.out!r}: {e.strerror or e}\n")
+        return EXIT_ERROR
+    root = logging.getLogger()
+    for h in root.handlers:  # handler levels, so that the file below may log more than stderr shows
+        if h.level == logging.NOTSET:
+            h.setLevel(root.level)
+    file_handler.setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
+    pkg = logging.getLogger("pipeline")
+    old_level = pkg.level
+    pkg.setLevel(min(root.level, logging.INFO))
+    pkg.addHandler(file_handler)
+    bar = None if args.quiet else _ProgressBar(sys.stderr)
+    clear = _ClearBar(bar) if bar else None
+    if clear:
+        for h in root.handlers:
+            h.addFilter(clear)
+    try:
+        log.info("plancov %s: run %s", __version__, " ".join(args.inputs) or "(bundled samples)")
+        outcome = run(args.inputs or None, args.plan, out_dir=args.out, models=args.models, lang=args.lang,
+                      progress=bar.update if bar else None, jobs=args.jobs, timeout=args.timeout,
+                      max_memory=args.max_memory, recycle_every=args.recycle_every, cache=not args.no_cache,
+                      executor=args.executor, scheduler=args.scheduler)
+        st = outcome.stats
+        log.info("%d files: %d processed, %d from the run store, %d errors; %.1f s", st.files, st.processed,
+                 st.cached, st.errors, st.seconds)
+        result = outcome.result
+        sys.stdout.write(render_terminal(result, lang=args.lang, skip_covered=args.skip_covered))
+        if outcome.written:
+            log.info("reports in %s (open %s)", args.out, os.path.join(args.out, "index.html"))
+        if args.fail_under is not None and result.percent_covered < args.fail_under:
+            log.error("coverage %.1f%% is below --fail-under %.1f%%", result.percent_covered, args.fail_under)
+            return EXIT_FAIL_UNDER
+        if outcome.errors:
+            log.error("%d of %d files failed; see the error rows of the report and %s", outcome.errors, st.files,
+                      os.path.join(args.out, LOG_FILE))
+            return EXIT_ERROR
+        return EXIT_OK
+    finally:
+        if clear:
+            for h in root.handlers:
+                h.removeFilter(clear)
+        pkg.removeHandler(file_handler)
+        pkg.setLevel(old_level)
+        file_handler.close()
 
-    outcome = run(args.inputs or None, args.plan, out_dir=args.out, models=args.models, lang=args.lang,
-                  progress=progress)
-    result = outcome.result
-    sys.stdout.write(render_terminal(result, lang=args.lang, skip_covered=args.skip_covered))
-    if outcome.written and not args.quiet:
-        log.info("reports written to %s (open %s)", args.out, os.path.join(args.out, "index.html"))
-    if args.fail_under is not None and result.percent_covered < args.fail_under:
-        log.error("coverage %.1f%% is below --fail-under %.1f%%", result.percent_covered, args.fail_under)
-        return EXIT_FAIL_UNDER
-    return EXIT_ERROR if outcome.errors else EXIT_OK
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1; got {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1; got {n}")
+    return n
+
+
+def _seconds(value: str) -> float:
+    try:
+        s = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds; got {value!r}") from None
+    if not s > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0; got {value}")
+    return s
+
+
+def _megabytes(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of MB (0 for no cap); got {value!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (no cap) or more; got {n}")
+    return n
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -227,20 +366,42 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("run", help="check summaries against the plan and write the reports",
-                       description="Read every summary (TXT, DOCX, PDF), classify its paragraphs, and "
-                                   "write the coverage reports (coverage.json, index.html, coverage.xlsx, "
-                                   "report.docx). With no inputs: the bundled seed plan over the bundled "
-                                   "sample summaries. Exit 1 if any file failed (reports are still "
-                                   "written), 3 if coverage is below --fail-under.",
-                       epilog="example: plancov run submissions/ --plan plan.docx --out report/")
+                       description="Read every summary (TXT, DOCX, PDF), classify its paragraphs, and write the\n"
+                                   "coverage reports (coverage.json, index.html, coverage.xlsx, report.docx). With\n"
+                                   "no inputs: the bundled seed plan over the bundled sample summaries.\n\n"
+                                   "Files run in parallel worker processes, each file with a time limit and a\n"
+                                   "memory cap. Results are kept in a run store (plancov-runs.sqlite) in the report\n"
+                                   "folder, so a rerun, or a run after an interrupted one, does only the files not\n"
+                                   "done yet. Exit 1 if any file failed (the reports are still written, with an\n"
+                                   "error row for it), 3 if coverage is below --fail-under.",
+                       epilog="examples:\n"
+                              "  plancov run submissions/ --plan plan.docx --out report/ --jobs 4\n"
+                              "  plancov run submissions/ --executor dask --scheduler tcp://host:8786",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="*", help="files, folders (recursive), a manifest CSV (file,branch,unit) or a .lst list")
     p.add_argument("--plan", default=None, help="plan file (default: the bundled seed plan)")
-    p.add_argument("--out", default="plancov-report", help="report folder (default: ./plancov-report)")
+    p.add_argument("--out", default="plancov-report",
+                   help="report folder, also holding the run store and plancov.log (default: ./plancov-report)")
     p.add_argument("--models", default=None, help="model folder (default: the bundled models/)")
     p.add_argument("--lang", default="zh", choices=["zh", "en"], help="report language (default: zh)")
-    p.add_argument("--fail-under", type=float, default=None, metavar="PCT",
+    p.add_argument("--fail-under", type=_percent, default=None, metavar="PCT",
                    help="exit 3 when overall coverage is below PCT percent")
     p.add_argument("--skip-covered", action="store_true", help="hide fully covered documents in the table")
+    p.add_argument("-j", "--jobs", type=_positive_int, default=None, metavar="N",
+                   help="worker processes (default: all cores)")
+    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"time limit per file; a file over it is an error row (default: {DEFAULT_TIMEOUT:g})")
+    p.add_argument("--max-memory", type=_megabytes, default=DEFAULT_MAX_MEMORY_MB, metavar="MB",
+                   help=f"memory (address space) cap per worker; 0 for none (default: {DEFAULT_MAX_MEMORY_MB})")
+    p.add_argument("--recycle-every", type=_positive_int, default=DEFAULT_RECYCLE_EVERY, metavar="N",
+                   help=f"replace each worker by a fresh one after N files (default: {DEFAULT_RECYCLE_EVERY})")
+    p.add_argument("--no-cache", action="store_true",
+                   help="read and classify every file again, even those the run store has")
+    p.add_argument("--executor", default="local", choices=["local", "dask", "inline"],
+                   help="local worker processes (default), a dask cluster, or inline: this process, "
+                        "no isolation (for debugging)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="dask scheduler, e.g. tcp://host:8786 (default with --executor dask: a local cluster)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or info lines (for cron)")
     p.set_defaults(func=cmd_run)
 
