@@ -173,14 +173,32 @@ def _set_style(paragraph, style_id: str):
 
 
 class _Writer:
-    """Adds paragraphs with styles looked up once."""
+    """Adds paragraphs with styles looked up once.
+
+    python-docx inserts every new body element before ``w:sectPr`` by searching the body's
+    children for it, which makes a report of thousands of paragraphs quadratic; the writer keeps
+    the ``sectPr`` element and inserts in front of it directly."""
 
     def __init__(self, document):
         self.document = document
+        from docx.oxml.ns import qn
+
         self.ids = {s.name: s.style_id for s in document.styles}
+        self._body = document.element.body
+        self._sect = self._body.find(qn("w:sectPr"))
 
     def para(self, text: str = "", style: str = "Normal", container=None):
-        p = (container or self.document).add_paragraph(clean_text(text))
+        if container is not None or self._sect is None:
+            p = (container or self.document).add_paragraph(clean_text(text))
+        else:
+            from docx.oxml import OxmlElement
+            from docx.text.paragraph import Paragraph
+
+            el = OxmlElement("w:p")
+            self._sect.addprevious(el)
+            p = Paragraph(el, self.document._body)
+            if text:
+                p.add_run(clean_text(text))
         return _set_style(p, self.ids[style])
 
     def heading(self, text: str, level: int):
@@ -210,15 +228,19 @@ def _table(document, heads: list[str], rows: list[list[str]], widths_mm: list[fl
     head = OxmlElement("w:tblHeader")
     head.set(qn("w:val"), "true")
     trpr.append(head)
+    from docx.table import _Cell
+
+    # Cells straight from each row's w:tc elements: python-docx's row.cells rebuilds the grid of
+    # the whole table on every call, quadratic over a long evidence table.
     for values in rows:
-        cells = table.add_row().cells
-        for cell, value in zip(cells, values):
-            p = _set_style(cell.paragraphs[0], table_text)
+        row = table.add_row()
+        for tc, value in zip(row._tr.tc_lst, values):
+            p = _set_style(_Cell(tc, table).paragraphs[0], table_text)
             p.add_run(clean_text(value))
     if widths_mm:
-        for row in table.rows:
-            for cell, w in zip(row.cells, widths_mm):
-                cell.width = Mm(w)
+        for tr in table._tbl.tr_lst:
+            for tc, w in zip(tr.tc_lst, widths_mm):
+                _Cell(tc, table).width = Mm(w)
     return table
 
 
