@@ -24,6 +24,9 @@ TABLE: dict[str, tuple[str, str]] = {
     "stage_classify": ("分类", "classifying"),
     "stage_plan": ("方案解析", "plan parsing"),
     "stage_coverage": ("覆盖计算", "coverage"),
+    "stage_timeout": ("处理超时", "timed out"),
+    "stage_memory": ("内存超限", "memory limit"),
+    "stage_crash": ("处理进程异常退出", "worker crashed"),
     # sheets and sections
     "overview": ("总览", "Overview"),
     "missing_list": ("缺失清单", "Gaps"),
