@@ -49,6 +49,11 @@ class EmptyDocumentError(InputError):
     """The file holds no text at all."""
 
 
+class TooLargeError(InputError):
+    """The file is over a size, count or expansion limit (a zip or Flate bomb, too many pages,
+    parts, objects or glyphs, structures nested too deep). The message names the limit."""
+
+
 class PlanError(InputError):
     """A plan file has no numbered structure plancov can turn into a requirement catalog."""
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -188,11 +189,11 @@ def parse_plan(document: Document, *, task_section: str | None = None, title: st
         raise PlanError(document.path, "no section with two or more numbered items; expected task "
                                        "areas such as （一）（二） with numbered requirements") from None
     areas = _catalog(area_nodes)
-    ids = [r.id for a in areas for r in a.requirements]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    counts = Counter(r.id for a in areas for r in a.requirements)
+    dupes = sorted(i for i, n in counts.items() if n > 1)
     if dupes:
-        raise PlanError(document.path, f"requirement numbers repeat ({', '.join(dupes)}); "
-                                       "check the plan's numbering")
+        shown = ", ".join(dupes[:10]) + (f" … {len(dupes)} in all" if len(dupes) > 10 else "")
+        raise PlanError(document.path, f"requirement numbers repeat ({shown}); check the plan's numbering")
     if title is None:
         first = _clean(preamble[0]) if preamble else ""
         title = first if first and len(first) <= 60 and not re.search(r"[。；]", first) else Path(document.path).stem

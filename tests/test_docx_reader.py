@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import CorruptFileError, EncryptedError, InputError, UnsupportedFormatError
+from pipeline.errors import CorruptFileError, EncryptedError, InputError, TooLargeError, UnsupportedFormatError
 from pipeline.numbering import match_marker
 from pipeline.readers.docx_reader import MAX_PART_BYTES, DocxReader, format_number
 from pipeline.render.word import make_docx, split_cells
@@ -599,7 +599,7 @@ def test_part_declared_too_large():
 def test_too_many_entries():
     parts = docx_parts(p(r("甲")))
     parts.update({f"junk/{i}.bin": b"" for i in range(10_001)})
-    with pytest.raises(CorruptFileError, match="entries"):
+    with pytest.raises(TooLargeError, match="entries"):
         DocxReader().read("many.docx", zip_bytes(parts, compression=zipfile.ZIP_STORED))
 
 

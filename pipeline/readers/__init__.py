@@ -2,7 +2,10 @@
 
 The format comes from the bytes, never the extension. Each reader is a small class with a
 ``format`` name, a ``detect(head: bytes) -> bool`` test on the first bytes and a
-``read(path, data) -> Document`` method; :data:`READERS` is the plain registry list, tried in order.
+``read(path, data) -> Document`` method; :func:`sniff` tries them in order.
+
+Files are untrusted: every limit a reader applies (size, pages, zip and Flate bombs, nesting ...)
+ends in an :class:`~pipeline.errors.InputError` naming the file; SECURITY.md lists them.
 """
 
 from __future__ import annotations
@@ -11,11 +14,13 @@ import os
 from pathlib import Path
 from typing import Protocol
 
-from ..errors import EmptyDocumentError, InputError, UnsupportedFormatError
+from ..errors import EmptyDocumentError, InputError, TooLargeError, UnsupportedFormatError
 from ..types import Document
 
 #: Files larger than this are refused before reading (bytes). Override per call.
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+#: PDFs with more pages than this are refused. Override per call.
+DEFAULT_MAX_PAGES = 500
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -43,44 +48,68 @@ def _refuse(head: bytes) -> str | None:
     return None
 
 
-def _readers() -> list[Reader]:
+def _readers(max_pages: int = DEFAULT_MAX_PAGES) -> list[Reader]:
     from .docx_reader import DocxReader
     from .pdf_reader import PdfReader
     from .txt_reader import TxtReader
 
-    return [PdfReader(), DocxReader(), TxtReader()]
+    return [PdfReader(max_pages=max_pages), DocxReader(), TxtReader()]
 
 
-def sniff(data: bytes, path: str | os.PathLike[str] = "<bytes>") -> Reader:
+def sniff(data: bytes, path: str | os.PathLike[str] = "<bytes>", *, max_pages: int = DEFAULT_MAX_PAGES) -> Reader:
     """The reader for ``data``; :class:`UnsupportedFormatError` naming ``path`` if none fits."""
     head = data[:4096]
     reason = _refuse(head)
     if reason:
         raise UnsupportedFormatError(path, reason)
-    for reader in _readers():
+    for reader in _readers(max_pages):
         if reader.detect(head):
             return reader
     raise UnsupportedFormatError(path, "unknown file format; expected .docx, .pdf or .txt")
 
 
-def read_bytes(data: bytes, path: str | os.PathLike[str] = "<bytes>") -> Document:
-    """Read a document from its bytes (``path`` is used for messages and the record)."""
+def _check_size(path: str | os.PathLike[str], size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise TooLargeError(path, f"file is {size:,} bytes, over the limit of {max_bytes:,}")
+
+
+def read_bytes(data: bytes, path: str | os.PathLike[str] = "<bytes>", *, max_bytes: int = DEFAULT_MAX_BYTES,
+               max_pages: int = DEFAULT_MAX_PAGES) -> Document:
+    """Read a document from its bytes (``path`` is used for messages and the record).
+
+    Args:
+        data: the file's bytes; the format is told from them, not from ``path``.
+        path: the file's name, for messages and the Document.
+        max_bytes: larger data is refused.
+        max_pages: PDFs with more pages are refused.
+
+    Raises:
+        InputError (or a subclass) naming ``path``: see :func:`read`.
+    """
     path = os.fspath(path)
+    _check_size(path, len(data), max_bytes)
     if not data.strip():
         raise EmptyDocumentError(path, "the file is empty")
-    reader = sniff(data, path)
+    reader = sniff(data, path, max_pages=max_pages)
     doc = reader.read(path, data)
     if not doc.paragraphs:
         raise EmptyDocumentError(path, f"no text found in this {reader.format.upper()} file")
     return doc
 
 
-def read(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+def read(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
+         max_pages: int = DEFAULT_MAX_PAGES) -> Document:
     """Read the file at ``path`` into a Document, whatever its format.
 
+    Args:
+        path: the file.
+        max_bytes: larger files are refused before they are read.
+        max_pages: PDFs with more pages are refused.
+
     Raises:
-        InputError (or a subclass) naming the file and the problem: missing file, too large,
-        unsupported format, undecodable text, no text layer, encrypted, corrupt.
+        InputError (or a subclass) naming the file and the problem: missing file, too large
+        (:class:`~pipeline.errors.TooLargeError`), unsupported format, undecodable text, no text
+        layer, encrypted, corrupt.
     """
     p = Path(path)
     try:
@@ -91,13 +120,12 @@ def read(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) ->
         raise InputError(path, f"cannot open the file ({e.strerror})") from None
     if p.is_dir():
         raise InputError(path, "is a folder, not a file")
-    if size > max_bytes:
-        raise InputError(path, f"file is {size:,} bytes, over the limit of {max_bytes:,}")
+    _check_size(path, size, max_bytes)
     try:
         data = p.read_bytes()
     except OSError as e:
         raise InputError(path, f"cannot open the file ({e.strerror})") from None
-    return read_bytes(data, path)
+    return read_bytes(data, path, max_bytes=max_bytes, max_pages=max_pages)
 
 
-__all__ = ["Reader", "read", "read_bytes", "sniff", "DEFAULT_MAX_BYTES"]
+__all__ = ["Reader", "read", "read_bytes", "sniff", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PAGES"]

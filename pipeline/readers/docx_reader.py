@@ -41,7 +41,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from ..errors import CorruptFileError, EncryptedError, UnsupportedFormatError
+from ..errors import CorruptFileError, EncryptedError, TooLargeError, UnsupportedFormatError
 from ..types import Document, Paragraph
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,11 @@ MAX_RATIO = 200
 RATIO_FLOOR = 1024 * 1024
 #: Largest number of entries a package may list.
 MAX_ENTRIES = 10_000
+#: Most XML elements the parts read may hold together (a parsed element costs lxml about 150
+#: bytes: a 3 MB DOCX can hold 50 MB of ``<w:p/>`` that would take 1.3 GB).
+MAX_XML_ELEMENTS = 2_000_000
+#: Deepest element nesting libxml2 accepts without its "huge" option (about 80 nested tables).
+MAX_XML_DEPTH = 256
 
 _CHUNK = 64 * 1024
 
@@ -239,8 +244,8 @@ class _Package:
         self.data = data
         count = _entry_count(data)
         if count is not None and count > MAX_ENTRIES:
-            raise CorruptFileError(path, f"the ZIP container lists {count:,} entries, over the limit "
-                                         f"of {MAX_ENTRIES:,} (too large, possibly a zip bomb); {_SAVE_AS}")
+            raise TooLargeError(path, f"the ZIP container lists {count:,} entries, over the limit "
+                                      f"of {MAX_ENTRIES:,} (too large, possibly a zip bomb); {_SAVE_AS}")
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as z:
                 infos = z.infolist()
@@ -249,10 +254,11 @@ class _Package:
             raise CorruptFileError(path, f"the file is damaged or truncated (not a readable ZIP "
                                          f"container: {e}); {_SAVE_AS}") from None
         if len(infos) > MAX_ENTRIES:
-            raise CorruptFileError(path, f"the ZIP container lists {len(infos):,} entries, over the "
-                                         f"limit of {MAX_ENTRIES:,} (too large); {_SAVE_AS}")
+            raise TooLargeError(path, f"the ZIP container lists {len(infos):,} entries, over the "
+                                      f"limit of {MAX_ENTRIES:,} (too large); {_SAVE_AS}")
         # OPC part names are case-insensitive
         self.infos = {i.filename.lower(): i for i in infos if not i.is_dir()}
+        self.elements = 0
 
     def has(self, name: str) -> bool:
         return name.lower() in self.infos
@@ -266,14 +272,14 @@ class _Package:
                                        "and save it again as .docx")
         size, csize = info.file_size, info.compress_size
         if size > MAX_PART_BYTES:
-            raise CorruptFileError(path, f"part {info.filename!r} declares {size:,} bytes uncompressed, "
-                                         f"over the limit of {MAX_PART_BYTES:,} (too large, possibly a "
-                                         f"zip bomb); only documents with parts up to "
-                                         f"{MAX_PART_BYTES // 2**20} MB are read")
+            raise TooLargeError(path, f"part {info.filename!r} declares {size:,} bytes uncompressed, "
+                                      f"over the limit of {MAX_PART_BYTES:,} (too large, possibly a "
+                                      f"zip bomb); only documents with parts up to "
+                                      f"{MAX_PART_BYTES // 2**20} MB are read")
         if size > RATIO_FLOOR and size > MAX_RATIO * max(csize, 1):
-            raise CorruptFileError(path, f"part {info.filename!r} inflates {size / max(csize, 1):,.0f} "
-                                         f"times (limit {MAX_RATIO}): refused as a possible zip bomb; "
-                                         f"{_SAVE_AS}")
+            raise TooLargeError(path, f"part {info.filename!r} inflates {size / max(csize, 1):,.0f} "
+                                      f"times (limit {MAX_RATIO}): refused as a possible zip bomb; "
+                                      f"{_SAVE_AS}")
         data = self.data
         off = info.header_offset
         if off < 0 or off + 30 > len(data) or data[off:off + 4] != b"PK\x03\x04":
@@ -308,8 +314,8 @@ class _Package:
         parts: list[bytes] = []
         total = 0
         pos = 0
-        bomb = CorruptFileError(self.path, f"part {info.filename!r} inflates beyond its declared size "
-                                           f"of {size:,} bytes: refused as a possible zip bomb; {_SAVE_AS}")
+        bomb = TooLargeError(self.path, f"part {info.filename!r} inflates beyond its declared size "
+                                        f"of {size:,} bytes: refused as a possible zip bomb; {_SAVE_AS}")
         try:
             while not d.eof:
                 if d.unconsumed_tail:
@@ -342,9 +348,17 @@ class _Package:
         if any(mark in data for mark in _DOCTYPE_MARKS):
             raise CorruptFileError(self.path, f"part {name!r} contains a <!DOCTYPE> declaration, "
                                               f"which is not allowed in a Word document; {_SAVE_AS}")
+        # counted before parsing: start tags and empty-element tags, less closing tags
+        self.elements += data.count(b"<") - data.count(b"</")
+        if self.elements > MAX_XML_ELEMENTS:
+            raise TooLargeError(self.path, f"its XML parts hold over {MAX_XML_ELEMENTS:,} elements, over the "
+                                           f"limit (too large, possibly an XML bomb); {_SAVE_AS}")
         try:
             root = etree.fromstring(data, _parser())
         except etree.XMLSyntaxError as e:
+            if "Excessive depth" in str(e):
+                raise TooLargeError(self.path, f"part {name!r} nests elements over {MAX_XML_DEPTH} levels deep "
+                                               f"(tables in tables?), over the limit; {_SAVE_AS}") from None
             raise CorruptFileError(self.path, f"part {name!r} is not well-formed XML ({e}); {_SAVE_AS}") from None
         if root.getroottree().docinfo.doctype:
             raise CorruptFileError(self.path, f"part {name!r} contains a <!DOCTYPE> declaration, "
@@ -1204,8 +1218,10 @@ class DocxReader:
         Raises:
             UnsupportedFormatError: a ZIP that is not a Word document (xlsx, pptx, odt, plain zip).
             EncryptedError: a password-protected entry.
-            CorruptFileError: a damaged or truncated container, malformed XML, a ``<!DOCTYPE``,
-                a part over :data:`MAX_PART_BYTES` or inflating suspiciously (zip bomb).
+            CorruptFileError: a damaged or truncated container, malformed XML, a ``<!DOCTYPE``.
+            TooLargeError: too many entries, a part over :data:`MAX_PART_BYTES` or inflating
+                suspiciously (zip bomb), over :data:`MAX_XML_ELEMENTS` elements or
+                :data:`MAX_XML_DEPTH` levels of nesting.
         """
         pkg = _Package(path, data)
         main = pkg.rels("").get("officeDocument")
@@ -1247,4 +1263,5 @@ class DocxReader:
         return Document(path=path, format=self.format, paragraphs=paragraphs, warnings=tuple(warnings))
 
 
-__all__ = ["DocxReader", "format_number", "MAX_PART_BYTES", "MAX_RATIO"]
+__all__ = ["DocxReader", "format_number", "MAX_PART_BYTES", "MAX_RATIO", "MAX_ENTRIES", "MAX_XML_ELEMENTS",
+           "MAX_XML_DEPTH"]

@@ -24,6 +24,11 @@ characters and loose boxes then go through the same line and paragraph rebuildin
 is of lower fidelity: boxes come from PDFium's loose glyph boxes, bold from the font weight or
 name, and rotated text is judged by PDFium's char angle. Each such page is named in
 :attr:`Document.warnings` and logged. Glyphs neither library decodes are dropped, with a warning.
+
+Files are untrusted: before either library sees the bytes, :func:`pipeline.readers.pdf_guard.scan_pdf`
+refuses decompression bombs and files with too many objects, and every pdfminer call runs under
+:func:`pipeline.readers.pdf_guard.guard`; pdfminer reads each page before PDFium loads it, so a
+page pdfminer refuses never reaches PDFium.
 """
 
 from __future__ import annotations
@@ -38,14 +43,14 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, Iterable, Sequence
 
-from ..errors import CorruptFileError, EmptyDocumentError, EncryptedError, InputError, NoTextLayerError
+from ..errors import (CorruptFileError, EmptyDocumentError, EncryptedError, NoTextLayerError,
+                      TooLargeError)
 from ..numbering import ends_sentence, match_marker
 from ..text import width_fold
 from ..types import Document, Paragraph
+from . import DEFAULT_MAX_PAGES, pdf_guard
 
 log = logging.getLogger(__name__)
-
-DEFAULT_MAX_PAGES = 500
 
 #: share of the page height, at the top and at the bottom, where headers, footers and page
 #: numbers are looked for
@@ -156,7 +161,10 @@ def _build_line(chars: list[_Char], page: int, pw: float, ph: float) -> _Line | 
             continue
         if prev is not None:
             tol = 0.3 * size
-            if t == prev[_TEXT] and abs(c[_X0] - prev[_X0]) < tol and abs(c[_TOP] - prev[_TOP]) < tol:
+            # a narrow Latin letter repeated ("ll") sits closer than that: an overprint starts
+            # within the first half of the glyph it covers
+            near = min(tol, 0.5 * (prev[_X1] - prev[_X0]))
+            if t == prev[_TEXT] and abs(c[_X0] - prev[_X0]) < near and abs(c[_TOP] - prev[_TOP]) < tol:
                 # the same glyph drawn again a hair to the side: fake bold by overprinting
                 bolds[-1] = True
                 continue
@@ -269,12 +277,15 @@ def _layout_chars(page: Any) -> tuple[list[_Char], bool]:
 # --- PDFium -----------------------------------------------------------------------------------
 
 
-def _pdfium_chars(textpage: Any, page: Any) -> list[_Char]:
+def _pdfium_chars(textpage: Any, page: Any, path: str = "<bytes>", number: int = 0) -> list[_Char]:
     """The characters of a PDFium text page as char records (generated spaces left out)."""
     import pypdfium2.raw as raw
 
     left, _bottom, _right, top = page.get_mediabox()
     n = textpage.count_chars()
+    if n > pdf_guard.MAX_PAGE_GLYPHS:
+        raise TooLargeError(path, f"page {number} draws {n:,} glyphs, over the limit of "
+                                  f"{pdf_guard.MAX_PAGE_GLYPHS:,}")
     out: list[_Char] = []
     rect = raw.FS_RECTF()
     buf = ctypes.create_string_buffer(128)
@@ -501,8 +512,7 @@ def paragraphs_from_lines(lines: list[_Line]) -> list[Paragraph]:
 # --- the reader -------------------------------------------------------------------------------
 
 
-_ENCRYPTED = ("the PDF is encrypted (password protected); remove the password (save an "
-              "unprotected copy) and submit it again")
+_ENCRYPTED = pdf_guard.ENCRYPTED
 
 
 def _open_pdfium(path: str, data: bytes) -> tuple[Any, str | None]:
@@ -535,16 +545,25 @@ def _open_plumber(path: str, data: bytes) -> tuple[Any, str | None]:
     try:
         pdf.pages
     except Exception as e:
-        pdf.close()
+        _close(pdf)
         return None, f"{type(e).__name__}: {e}"
     return pdf, None
+
+
+def _close(doc: Any) -> None:
+    """Close a pdfplumber or PDFium document after a failure without masking it (pdfplumber's
+    close walks the page list again, which raises once more when building it failed)."""
+    try:
+        doc.close()
+    except Exception as e:  # noqa: BLE001 - the original failure is the one to report
+        log.debug("closing the document failed too: %s: %s", type(e).__name__, e)
 
 
 class PdfReader:
     """Reader of PDF files with a text layer.
 
     Args:
-        max_pages: files with more pages are refused with :class:`InputError`.
+        max_pages: files with more pages are refused with :class:`TooLargeError`.
     """
 
     format = "pdf"
@@ -562,9 +581,10 @@ class PdfReader:
         Raises:
             EncryptedError: the PDF needs a password.
             NoTextLayerError: no page has extractable text (a scan).
-            CorruptFileError: truncated, garbage, or unparseable.
+            CorruptFileError: truncated, garbage, unparseable, or with reference cycles.
             EmptyDocumentError: the PDF has no pages.
-            InputError: more pages than ``max_pages``.
+            TooLargeError: more pages than ``max_pages``, or over a limit of
+                :mod:`pipeline.readers.pdf_guard` (decompression bombs and the like).
         """
         if not self.detect(data[:1024]):
             raise CorruptFileError(path, "not a PDF file (no %PDF- header)")
@@ -572,12 +592,24 @@ class PdfReader:
             # a cut-off download still parses in part; refuse it rather than lose its end
             raise CorruptFileError(path, "the PDF is truncated (no end-of-file marker); "
                                          "download or export it again")
+        with pdf_guard.guard(path) as budget:
+            pdf_guard.scan_pdf(path, data)
+            try:
+                return self._read(path, data, budget)
+            except RecursionError:
+                # pdfplumber resolves objects recursively; the nesting limit stops most of it
+                budget.check()
+                raise CorruptFileError(path, "objects are nested too deep to read; the PDF is damaged "
+                                             "or hostile") from None
+
+    def _read(self, path: str, data: bytes, budget: pdf_guard.Budget) -> Document:
         pdoc, pdfium_error = _open_pdfium(path, data)
         plumber = None
         try:
             if pdoc is not None and len(pdoc) > self.max_pages:
-                raise InputError(path, f"the PDF has {len(pdoc)} pages, over the limit of {self.max_pages}")
+                raise TooLargeError(path, f"the PDF has {len(pdoc)} pages, over the limit of {self.max_pages}")
             plumber, plumber_error = _open_plumber(path, data)
+            budget.check()
             if pdoc is None and plumber is None:
                 raise CorruptFileError(path, f"the PDF is damaged and cannot be parsed ({pdfium_error})")
             warnings: list[str] = []
@@ -589,6 +621,7 @@ class PdfReader:
             else:
                 # pdfminer walks the page tree; PDFium may trust a wrong /Count
                 n_pages = len(plumber.pages)
+                budget.check()
                 if pdoc is None or len(pdoc) != n_pages:
                     log.info("%s: PDFium %s; pdfminer's %d pages are read without cross-check", path,
                              pdfium_error or f"counts {len(pdoc)} pages", n_pages)
@@ -598,13 +631,13 @@ class PdfReader:
             if n_pages == 0:
                 raise EmptyDocumentError(path, "the PDF has no pages")
             if n_pages > self.max_pages:
-                raise InputError(path, f"the PDF has {n_pages} pages, over the limit of {self.max_pages}")
-            pages = [self._read_page(path, i, plumber, pdoc, warnings) for i in range(n_pages)]
+                raise TooLargeError(path, f"the PDF has {n_pages} pages, over the limit of {self.max_pages}")
+            pages = [self._read_page(path, i, plumber, pdoc, warnings, budget) for i in range(n_pages)]
         finally:
             if plumber is not None:
-                plumber.close()
+                _close(plumber)
             if pdoc is not None:
-                pdoc.close()
+                _close(pdoc)
 
         if sum(p.good for p in pages) == 0:
             if sum(p.bad for p in pages):
@@ -620,13 +653,28 @@ class PdfReader:
         return Document(path=path, format=self.format, paragraphs=tuple(paragraphs), pages=n_pages,
                         warnings=tuple(warnings))
 
-    def _read_page(self, path: str, i: int, plumber: Any, pdoc: Any, warnings: list[str]) -> _PageText:
+    def _read_page(self, path: str, i: int, plumber: Any, pdoc: Any, warnings: list[str],
+                   budget: pdf_guard.Budget) -> _PageText:
         no = i + 1
 
         def warn(msg: str) -> None:
             log.warning("%s: %s", path, msg)
             warnings.append(msg)
 
+        chars: list[_Char] | None = None
+        reason = ""
+        if plumber is not None:
+            # pdfminer first, under the limits: a page it refuses never reaches PDFium
+            budget.start_page(no)
+            page = plumber.pages[i]
+            try:
+                width, height = float(page.width), float(page.height)
+                chars, has_images = _layout_chars(page)
+            except Exception as e:  # a broken content stream or font on this page only
+                reason = f"pdfminer failed on it: {type(e).__name__}: {e}"
+            finally:
+                page.close()
+            budget.check()
         ppage = textpage = None
         if pdoc is not None:
             try:
@@ -635,17 +683,6 @@ class PdfReader:
             except Exception:  # PDFium lost this page; pdfminer alone reads it
                 ppage = textpage = None
         try:
-            chars: list[_Char] | None = None
-            reason = ""
-            if plumber is not None:
-                page = plumber.pages[i]
-                try:
-                    width, height = float(page.width), float(page.height)
-                    chars, has_images = _layout_chars(page)
-                except Exception as e:  # a broken content stream or font on this page only
-                    reason = f"pdfminer failed on it: {type(e).__name__}: {e}"
-                finally:
-                    page.close()
             if chars is not None:
                 good, bad = _count(chars)
                 if bad >= max(3, 0.05 * (good + bad)):
@@ -672,7 +709,7 @@ class PdfReader:
                 return _PageText([], 0, 0)
             # PDFium's reading of the page, used when it decodes more than pdfminer did
             left, bottom, right, top = ppage.get_mediabox()
-            pchars = _pdfium_chars(textpage, ppage)
+            pchars = _pdfium_chars(textpage, ppage, path, no)
             pgood, pbad = _count(pchars)
             if chars is not None and pgood - pbad <= good - bad:
                 if bad:

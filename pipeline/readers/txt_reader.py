@@ -16,7 +16,7 @@ import logging
 import unicodedata
 from collections import Counter
 
-from ..errors import DecodingError, InputError
+from ..errors import DecodingError, InputError, TooLargeError
 from ..numbering import ends_sentence, match_marker
 from ..text import clean_display, to_simplified
 from ..types import Document, Paragraph
@@ -24,6 +24,13 @@ from ..types import Document, Paragraph
 log = logging.getLogger(__name__)
 
 _INDENT_CHARS = " \u3000\u00a0\t"
+
+#: Largest text file read (bytes). A year's summary is well under 1 MB; the limit keeps a huge
+#: file from costing gigabytes once split into lines and paragraphs.
+MAX_TEXT_BYTES = 32 * 1024 * 1024
+#: Most lines a text file may have (every character :meth:`str.splitlines` breaks at counts).
+MAX_LINES = 500_000
+_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
 class TxtReader:
@@ -36,19 +43,44 @@ class TxtReader:
         return True
 
     def read(self, path: str, data: bytes) -> Document:
+        """Decode ``data`` and rebuild its paragraphs.
+
+        Raises:
+            TooLargeError: over :data:`MAX_TEXT_BYTES` bytes or :data:`MAX_LINES` lines.
+            DecodingError, InputError: see :func:`decode`.
+        """
+        if len(data) > MAX_TEXT_BYTES:
+            raise TooLargeError(path, f"a text file of {len(data):,} bytes is over the limit of "
+                                      f"{MAX_TEXT_BYTES:,} bytes for plain text; check it is the summary")
         text, encoding = decode(data, path)
+        # counted before splitting: the list of lines is what costs memory
+        breaks = sum(text.count(c) for c in _LINE_BREAKS)
+        if breaks > MAX_LINES:
+            raise TooLargeError(path, f"the text has over {MAX_LINES:,} lines, over the limit; "
+                                      "check it is the summary")
         paragraphs = tuple(paragraphs_from_lines(text.splitlines()))
         return Document(path=path, format=self.format, paragraphs=paragraphs, encoding=encoding)
 
 
+def _suspect(c: str) -> bool:
+    """Characters a Chinese summary hardly has but a misread Big5 file is full of: GB2312's rows
+    of kana, Cyrillic, bopomofo and box drawing are where many of Big5's commonest characters land
+    (its Greek row too, but a summary may well quote α or μ)."""
+    o = ord(c)
+    return 0x3040 <= o <= 0x312F or 0x0400 <= o <= 0x04FF or 0x2500 <= o <= 0x257F
+
+
 def _plausibility(text: str) -> float:
-    """Share of CJK characters that are common simplified ones (in GB2312 after t2s)."""
-    cjk = [c for c in text if "\u3400" <= c <= "\u9fff"]
-    if not cjk:
+    """Share of CJK (and suspect) characters that are common simplified ones (in GB2312 after
+    t2s)."""
+    chars = [c for c in text if "\u3400" <= c <= "\u9fff" or _suspect(c)][:4000]
+    if not chars:
         return 1.0
-    sample = to_simplified("".join(cjk[:4000]))
+    sample = to_simplified("".join(chars))
     ok = 0
     for c in sample:
+        if _suspect(c):
+            continue
         try:
             c.encode("gb2312")
             ok += 1
@@ -73,9 +105,11 @@ def decode(data: bytes, path: str = "<bytes>") -> tuple[str, str]:
         raise InputError(path, f"binary data (NUL byte at byte {nul}); "
                                "expected a text, .docx or .pdf file")
     try:
-        return data.decode("utf-8"), "utf-8"
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         utf8_error = e
+    else:
+        return _gbk_read_as_utf8(data, text) or (text, "utf-8")
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError as e:
@@ -98,6 +132,29 @@ def decode(data: bytes, path: str = "<bytes>") -> tuple[str, str]:
         f"undecodable at byte {err.start} (byte 0x{data[err.start]:02x}); "
         "expected UTF-8, UTF-16 with BOM, GBK/GB18030 or Big5 text",
     )
+
+
+def _is_cjk(c: str) -> bool:
+    return "\u3400" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef" or c in "“”‘’…—·"
+
+
+def _gbk_read_as_utf8(data: bytes, text: str) -> tuple[str, str] | None:
+    """The GB18030 reading of bytes that are valid UTF-8 only by accident, else None.
+
+    A GBK character with a lead byte 0xC2-0xDF and a trail byte 0x80-0xBF is also a two-byte
+    UTF-8 sequence: short GBK text such as ``一一`` (D2BB D2BB) reads as Cyrillic ``һһ``. Real
+    UTF-8 Chinese has characters past U+07FF; real European text stays in the Latin ranges.
+    """
+    if any(c > "\u07ff" for c in text) or not any("\u0370" <= c <= "\u07ff" for c in text):
+        return None
+    try:
+        gb = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    wide = [c for c in gb if c > "\x7f"]
+    if wide and all(_is_cjk(c) for c in wide) and _plausibility(gb) >= 0.9:
+        return gb, "gb18030"
+    return None
 
 
 def _strict(data: bytes, encoding: str, path: str, offset: int = 0) -> str:

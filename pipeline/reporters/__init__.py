@@ -31,7 +31,9 @@ FORMATS = ("json", "html", "xlsx", "docx")
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _PAGE_BREAKS = re.compile("[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+# bidirectional embeddings, overrides and isolates can make a name or quote read as something
+# else ("spoof\u202etxt.exe" shows as "spoofexe.txt"); marks (U+200E/F) are harmless and kept
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 _ID = re.compile(r"\d+(?:\.\d+)*")
 
 
@@ -39,7 +41,8 @@ def clean_text(text: str | None) -> str:
     """Text safe for any report format: what a reader sees, minus what breaks files.
 
     Lone surrogates become U+FFFD, form feeds and other page or line separators a space, and other
-    control characters (tab, newline and carriage return excepted) are dropped.
+    control characters (tab, newline and carriage return excepted) and bidirectional overrides
+    are dropped.
     """
     if not text:
         return ""
