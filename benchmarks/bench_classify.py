@@ -16,8 +16,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.classify import load_classifier  # noqa: E402
-from pipeline.classify.tokens import init_tokenizer  # noqa: E402
+from pipeline.classifiers import load_classifier  # noqa: E402
+from pipeline.classifiers.tokens import init_tokenizer  # noqa: E402
 from pipeline.corpus import SEED_PLAN, load_corpus  # noqa: E402
 from pipeline.plan import load_plan  # noqa: E402
 from pipeline.types import Document, Paragraph  # noqa: E402

@@ -161,7 +161,7 @@ MODEL_EVAL = [
     Evaluates the models in `models/` on the corpus's **test split**: summaries from agencies that
     appear in neither train nor dev, never used for fitting or tuning (the models are fitted on
     train+dev with thresholds tuned on dev; see `models/MODEL_CARD.md`). The figures are those of
-    `plancov eval`; everything is computed by `pipeline.classify.train` and `pipeline.frames`.
+    `plancov eval`; everything is computed by `pipeline.classifiers.train` and `pipeline.frames`.
     """),
     code("""
     import json
@@ -170,8 +170,8 @@ MODEL_EVAL = [
 
     import pipeline
     from pipeline import frames
-    from pipeline.classify import MODELS_DIR
-    from pipeline.classify.train import evaluate_models
+    from pipeline.classifiers import MODELS_DIR
+    from pipeline.classifiers.train import evaluate_models
 
     pd.set_option("display.max_colwidth", 90)
     pd.set_option("display.max_rows", 80)

@@ -20,7 +20,7 @@ Functions:
 - :func:`load_plan` — a plan file into its requirement catalog (:class:`Plan`).
 - :func:`read` — a TXT, DOCX or PDF file into paragraphs (:class:`Document`).
 - :func:`classify` — the kind of each paragraph and the requirements it serves (:class:`Prediction`).
-- :func:`coverage` — predictions against a plan: covered / weak / missing per document
+- :func:`compute_coverage` — predictions against a plan: covered / weak / missing per document
   (:class:`~pipeline.coverage.CoverageResult`).
 - :func:`run` — read, classify and cover a batch of files (optionally writing the reports).
 - :func:`paragraphs_frame`, :func:`evidence_frame`, :func:`matrix_frame`, :func:`gaps_frame`,
@@ -31,9 +31,7 @@ Functions:
 from __future__ import annotations
 
 import os
-import sys
 import threading
-from types import ModuleType
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -56,7 +54,7 @@ from .readers import read, read_bytes  # noqa: E402
 from .types import Area, Document, Paragraph, Plan, PlanNode, Prediction, Requirement  # noqa: E402
 
 if TYPE_CHECKING:
-    from .classify import PlanClassifier
+    from .classifiers import PlanClassifier
     from .coverage import CoverageResult, DocumentError
 
 #: The bundled sample summaries (TXT, DOCX and PDF) that ``plancov run`` uses by default.
@@ -101,7 +99,7 @@ _CLASSIFIERS_LOCK = threading.Lock()
 
 def _classifier(plan: Plan, models: _PathLike | None) -> "PlanClassifier":
     """The classifier for ``plan`` and a model folder, loaded once per plan hash and folder."""
-    from .classify import MODELS_DIR, load_classifier
+    from .classifiers import MODELS_DIR, load_classifier
 
     folder = Path(models or MODELS_DIR).resolve()
     try:
@@ -150,8 +148,8 @@ def classify(document: Document | _PathLike, plan: Plan | _PathLike | None = Non
     return _classifier(_plan_of(plan), models).classify(document)
 
 
-def coverage(plan: Plan | _PathLike | None, predictions: Iterable["Prediction | DocumentError"], *,
-             thresholds=None, branches=None) -> "CoverageResult":
+def compute_coverage(plan: Plan | _PathLike | None, predictions: Iterable["Prediction | DocumentError"], *,
+                     thresholds=None, branches=None) -> "CoverageResult":
     """Coverage of the plan's requirements by classified documents: covered / weak / missing.
 
     A pure function of its inputs (:func:`pipeline.coverage.compute_coverage`).
@@ -172,13 +170,13 @@ def coverage(plan: Plan | _PathLike | None, predictions: Iterable["Prediction | 
     Example:
         >>> plan = load_plan(SEED_PLAN)
         >>> pred = classify(SAMPLES_DIR / "审计局第三支部工作总结.txt", plan)
-        >>> result = coverage(plan, [pred])
+        >>> result = compute_coverage(plan, [pred])
         >>> result.totals.total == len(plan.requirements)
         True
     """
-    from .coverage import compute_coverage
+    from .coverage import compute_coverage as _compute
 
-    return compute_coverage(_plan_of(plan), predictions, thresholds=thresholds, branches=branches)
+    return _compute(_plan_of(plan), predictions, thresholds=thresholds, branches=branches)
 
 
 def run(paths: _PathLike | Sequence[_PathLike] | None = None, plan: Plan | _PathLike | None = None, *,
@@ -214,45 +212,10 @@ def run(paths: _PathLike | Sequence[_PathLike] | None = None, plan: Plan | _Path
     return _run(paths, plan, out_dir=out_dir, models=models, **options).result
 
 
-class _CallableModule(ModuleType):
-    """A submodule named like an API function (``pipeline.classify``, ``pipeline.coverage``):
-    calling it calls the function."""
-
-    def __call__(self, *args, **kwargs):
-        return _SAME_NAME[self.__name__.rpartition(".")[2]](*args, **kwargs)
-
-
-class _Package(ModuleType):
-    """The package's module type.
-
-    :func:`classify` and :func:`coverage` share their names with the submodules
-    ``pipeline.classify`` and ``pipeline.coverage``, which load only when first needed, and
-    loading a submodule sets it as an attribute of the package in place of the function. So that
-    ``pipeline.classify(doc)`` keeps working, and ``pipeline.classify.load_classifier``,
-    ``import pipeline.classify.train`` or a mock patch target still reach the submodule, the
-    submodule is made callable at that moment, forwarding to the function.
-    """
-
-    def __setattr__(self, name: str, value) -> None:
-        if name in _SAME_NAME and isinstance(value, ModuleType) and value.__name__ == f"{__name__}.{name}":
-            value.__class__ = _CallableModule
-        super().__setattr__(name, value)
-
-
-_SAME_NAME = {"classify": classify, "coverage": coverage}
-# the functions' examples, for doctest, once the submodules have taken their names
-__test__ = dict(_SAME_NAME)
-sys.modules[__name__].__class__ = _Package
-for _name in _SAME_NAME:
-    if f"{__name__}.{_name}" in sys.modules:  # loaded while this package was initialising
-        setattr(sys.modules[__name__], _name, sys.modules[f"{__name__}.{_name}"])
-del _name
-
-
 __all__ = [
     "__version__", "PlancovError", "InputError", "PlanError",
     "CORPUS_DIR", "SEED_PLAN", "SAMPLES_DIR",
-    "load_plan", "parse_plan", "read", "read_bytes", "classify", "coverage", "run",
+    "load_plan", "parse_plan", "read", "read_bytes", "classify", "compute_coverage", "run",
     "paragraphs_frame", "evidence_frame", "matrix_frame", "gaps_frame", "documents_frame",
     "requirements_frame", "to_frames",
     "Area", "Document", "Paragraph", "Plan", "PlanNode", "Prediction", "Requirement",

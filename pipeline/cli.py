@@ -111,7 +111,7 @@ def cmd_corpus_check(args) -> int:
 
 
 def cmd_classify(args) -> int:
-    from .classify import load_classifier
+    from .classifiers import load_classifier
     from .corpus import SEED_PLAN
     from .plan import load_plan
     from .readers import read
@@ -138,9 +138,9 @@ def cmd_classify(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .classify.train import train_models
+    from .classifiers.train import train_models
     from .corpus import CORPUS_DIR
-    from .classify import MODELS_DIR
+    from .classifiers import MODELS_DIR
 
     meta = train_models(args.corpus or CORPUS_DIR, args.out or MODELS_DIR)
     sys.stdout.write(f"trained; default {meta['default']} (dev micro-F1 "
@@ -150,9 +150,9 @@ def cmd_train(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .classify import MODELS_DIR
-    from .classify.evaluate import format_report
-    from .classify.train import evaluate_models
+    from .classifiers import MODELS_DIR
+    from .classifiers.evaluate import format_report
+    from .classifiers.train import evaluate_models
     from .corpus import CORPUS_DIR
 
     report = evaluate_models(args.models or MODELS_DIR, args.corpus or CORPUS_DIR, args.split, args.cv)

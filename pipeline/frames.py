@@ -251,7 +251,7 @@ def evidence_frame(result: "CoverageResult") -> "pd.DataFrame":
     Example:
         >>> import pipeline
         >>> pred = pipeline.classify(pipeline.SAMPLES_DIR / "审计局第三支部工作总结.txt")
-        >>> result = pipeline.coverage(None, [pred])
+        >>> result = pipeline.compute_coverage(None, [pred])
         >>> ev = evidence_frame(result)
         >>> set(ev["status"]) <= {"covered", "weak"}
         True
@@ -290,7 +290,7 @@ def matrix_frame(result: "CoverageResult", *, by: str = "document", values: str 
     Example:
         >>> import pipeline
         >>> pred = pipeline.classify(pipeline.SAMPLES_DIR / "审计局第三支部工作总结.txt")
-        >>> result = pipeline.coverage(None, [pred])
+        >>> result = pipeline.compute_coverage(None, [pred])
         >>> m = matrix_frame(result)
         >>> m.index.name, m.shape, tuple(m.columns) == result.plan.requirement_ids
         ('doc_id', (1, 20), True)
@@ -335,7 +335,7 @@ def gaps_frame(result: "CoverageResult", *, include_weak: bool = False) -> "pd.D
     Example:
         >>> import pipeline
         >>> pred = pipeline.classify(pipeline.SAMPLES_DIR / "审计局第三支部工作总结.txt")
-        >>> result = pipeline.coverage(None, [pred])
+        >>> result = pipeline.compute_coverage(None, [pred])
         >>> len(gaps_frame(result)) == result.totals.missing
         True
     """
@@ -387,7 +387,7 @@ def requirements_frame(result: "CoverageResult") -> "pd.DataFrame":
     Example:
         >>> import pipeline
         >>> pred = pipeline.classify(pipeline.SAMPLES_DIR / "审计局第三支部工作总结.txt")
-        >>> result = pipeline.coverage(None, [pred])
+        >>> result = pipeline.compute_coverage(None, [pred])
         >>> int(requirements_frame(result)["missing"].sum()) == result.totals.missing
         True
     """
@@ -597,8 +597,8 @@ def _nonzero(values):
 def gold_frame(split: str = "test", *, models=None, corpus=None) -> "pd.DataFrame":
     """Gold labels beside the shipped models' predictions, per paragraph of a held-out split.
 
-    Predictions are made exactly as :func:`pipeline.classify.train.evaluate_models` makes them
-    (:func:`~pipeline.classify.train.predict_gold`), so metrics computed from this frame match
+    Predictions are made exactly as :func:`pipeline.classifiers.train.evaluate_models` makes them
+    (:func:`~pipeline.classifiers.train.predict_gold`), so metrics computed from this frame match
     ``plancov eval``.
 
     Args:
@@ -620,8 +620,8 @@ def gold_frame(split: str = "test", *, models=None, corpus=None) -> "pd.DataFram
         ValueError: ``split`` is ``"train"`` (scoring training data measures nothing) or unknown.
     """
     from . import SEED_PLAN, _classifier, load_plan
-    from .classify.data import gold_of
-    from .classify.train import predict_gold
+    from .classifiers.data import gold_of
+    from .classifiers.train import predict_gold
     from .corpus import CORPUS_DIR, load_corpus, load_splits
 
     if split == "train":
@@ -730,7 +730,7 @@ def scores_frame(metrics: Mapping[str, Any], *, plan: Plan | None = None) -> "pd
     """Per-label precision, recall, F1 and support from an evaluation report.
 
     Args:
-        metrics: a section of :func:`~pipeline.classify.train.evaluate_models`' results that
+        metrics: a section of :func:`~pipeline.classifiers.train.evaluate_models`' results that
             holds ``per_label`` (e.g. ``report["results"]["model"]["requirements_on_gold_evidence"]``)
             or ``per_kind`` (``report["results"]["model"]["kind"]``), or such a mapping itself.
         plan: to fill ``title`` for requirement and area ids.

@@ -194,7 +194,7 @@ class _InlineExecutor:
 
     def run(self, tasks, load):
         from .batch.work import process_bytes
-        from .classify import load_classifier
+        from .classifiers import load_classifier
 
         classifier = load_classifier(self.config.plan, self.config.models_dir)
         for task in tasks:
@@ -254,8 +254,8 @@ def run(inputs: Sequence[str | os.PathLike[str]] | None = None, plan: Plan | str
         ValueError: an unknown executor or a limit out of range.
     """
     from . import __version__
-    from .classify import MODELS_DIR
-    from .classify.artifacts import verify_manifest
+    from .classifiers import MODELS_DIR
+    from .classifiers.artifacts import verify_manifest
     from .corpus import SEED_PLAN
     from .plan import load_plan
     from .reporters import FORMATS, labels
@@ -471,7 +471,7 @@ class _Batch:
         import hashlib
         import json
 
-        from .classify.artifacts import sha256_file
+        from .classifiers.artifacts import sha256_file
         from .coverage import compute_coverage
         from .reporters import FORMATS, write_reports
 

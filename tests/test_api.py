@@ -53,27 +53,27 @@ def test_import_is_cheap():
     assert json.loads(out.stdout) == []
 
 
-@pytest.mark.parametrize("name", ["load_plan", "read", "classify", "coverage", "run", "paragraphs_frame",
+@pytest.mark.parametrize("name", ["load_plan", "read", "classify", "compute_coverage", "run", "paragraphs_frame",
                                   "evidence_frame", "matrix_frame", "gaps_frame", "documents_frame",
                                   "requirements_frame", "to_frames"])
 def test_api_functions_are_exported_and_documented(name):
     assert name in pipeline.__all__ and callable(getattr(pipeline, name))
-    fn = pipeline._SAME_NAME.get(name, getattr(pipeline, name))
+    fn = getattr(pipeline, name)
     assert fn.__doc__ and "Example" in fn.__doc__ or name in ("read", "to_frames", "documents_frame")
 
 
-def test_classify_and_coverage_stay_callable_beside_their_submodules(plan):
-    import pipeline.classify.train as train
+def test_api_functions_are_not_shadowed_by_submodules(plan):
+    import pipeline.classifiers.train as train
     import pipeline.coverage as coverage_module
-    from pipeline.classify import load_classifier
+    from pipeline.classifiers import load_classifier
 
-    assert pipeline.classify.load_classifier is load_classifier
+    assert pipeline.classifiers.load_classifier is load_classifier
     assert train.evaluate_models and coverage_module.compute_coverage
     pred = pipeline.classify(pipeline.SAMPLES_DIR / "司法局第二支部2022年度总结.txt", plan)
-    assert pipeline.coverage(plan, [pred]).totals.total == len(plan.requirements)
-    from pipeline import classify, coverage
+    assert pipeline.compute_coverage(plan, [pred]).totals.total == len(plan.requirements)
+    from pipeline import classify, compute_coverage
 
-    assert callable(classify) and callable(coverage)
+    assert callable(classify) and callable(compute_coverage)
 
 
 def test_every_public_frames_function_is_documented():
@@ -120,7 +120,7 @@ def test_run_returns_a_coverage_result_and_writes_no_reports(result, plan, tmp_p
 
 def test_coverage_is_the_pure_step(result, plan):
     preds = [d.prediction for d in result.ok_documents]
-    again = pipeline.coverage(plan, preds)
+    again = pipeline.compute_coverage(plan, preds)
     assert again.totals == result.totals
     assert [d.doc_id for d in again.documents] == [d.doc_id for d in result.documents]
 
@@ -230,7 +230,7 @@ def test_gaps_documents_and_requirements_frames_add_up(result):
 
 def test_error_rows(result, plan):
     pred = result.ok_documents[0].prediction
-    mixed = pipeline.coverage(plan, [pred, DocumentError("broken/坏文件.docx", "read", "the file is empty")])
+    mixed = pipeline.compute_coverage(plan, [pred, DocumentError("broken/坏文件.docx", "read", "the file is empty")])
     docs = frames.documents_frame(mixed)
     bad = docs[docs["status"] == "error"].iloc[0]
     assert bad["error"] == "the file is empty" and pd.isna(bad["covered"]) and math.isnan(bad["percent_covered"])
@@ -242,7 +242,7 @@ def test_error_rows(result, plan):
 
 
 def test_empty_result_keeps_the_columns(plan):
-    empty = pipeline.coverage(plan, [])
+    empty = pipeline.compute_coverage(plan, [])
     for name, df in frames.to_frames(empty).items():
         if name == "requirements":  # one row per requirement of the plan, all zero
             assert len(df) == len(plan.requirements) and df["covered"].eq(0).all()
@@ -314,7 +314,7 @@ def test_heatmap_without_a_cjk_font_uses_ids_and_a_legend(result, agg):
 
 def test_heatmap_of_nothing_says_so(plan, agg):
     with pytest.raises(ValueError, match="nothing to plot"):
-        frames.plot_matrix(pipeline.coverage(plan, []))
+        frames.plot_matrix(pipeline.compute_coverage(plan, []))
 
 
 # --- evaluation frames on the corpus's test split ---------------------------------------------
@@ -322,7 +322,7 @@ def test_heatmap_of_nothing_says_so(plan, agg):
 
 @pytest.fixture(scope="module")
 def report():
-    from pipeline.classify.train import evaluate_models
+    from pipeline.classifiers.train import evaluate_models
 
     return evaluate_models(split="test")
 

@@ -54,7 +54,7 @@ def inputs(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def classifier():
-    from pipeline.classify import load_classifier
+    from pipeline.classifiers import load_classifier
     from pipeline.corpus import SEED_PLAN
     from pipeline.plan import load_plan
 

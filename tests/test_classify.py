@@ -7,10 +7,10 @@ import shutil
 import numpy as np
 import pytest
 
-from pipeline.classify import MODELS_DIR, load_classifier
-from pipeline.classify.artifacts import ModelError
-from pipeline.classify.matcher import Matcher
-from pipeline.classify.structure import section_context
+from pipeline.classifiers import MODELS_DIR, load_classifier
+from pipeline.classifiers.artifacts import ModelError
+from pipeline.classifiers.matcher import Matcher
+from pipeline.classifiers.structure import section_context
 from pipeline.cli import main
 from pipeline.plan import load_plan, parse_plan
 from pipeline.types import KINDS, Document, Paragraph
@@ -149,7 +149,7 @@ FLOORS = {"evidence_f1": 0.95, "requirement_micro_f1": 0.85, "area_micro_f1": 0.
 
 @pytest.mark.slow
 def test_held_out_regression_floors():
-    from pipeline.classify.train import evaluate_models
+    from pipeline.classifiers.train import evaluate_models
 
     report = evaluate_models(split="test")
     m = report["results"]["model"]
@@ -178,8 +178,8 @@ def test_metadata_describes_the_models():
 @pytest.mark.slow
 def test_training_is_deterministic(plan, tmp_path):
     """Two fits on the same documents give byte-identical artifacts (small subset, linear + kind)."""
-    from pipeline.classify.artifacts import sha256_file
-    from pipeline.classify.train import fit_all, gold_of
+    from pipeline.classifiers.artifacts import sha256_file
+    from pipeline.classifiers.train import fit_all, gold_of
     from pipeline.corpus import load_corpus, load_splits
 
     docs = load_corpus(docs=load_splits()["train"][:12])

@@ -124,7 +124,7 @@ def main(argv: list[str]) -> int:
     cap = config.get("max_memory_mb")
     try:
         _set_memory_cap(cap)
-        from ..classify import load_classifier
+        from ..classifiers import load_classifier
         from .work import model_version
 
         classifier = load_classifier(config["plan"], config["models_dir"])

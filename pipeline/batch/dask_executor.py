@@ -43,7 +43,7 @@ def _import_distributed():
 
 def model_bundle(models_dir: str | os.PathLike[str]) -> dict[str, bytes]:
     """The files of a model folder that loading needs (manifest-listed, and the manifest)."""
-    from ..classify.artifacts import MANIFEST, read_json
+    from ..classifiers.artifacts import MANIFEST, read_json
 
     folder = Path(models_dir)
     listed = read_json(folder / MANIFEST).get("files", {})
@@ -54,7 +54,7 @@ def model_bundle(models_dir: str | os.PathLike[str]) -> dict[str, bytes]:
 
 def _materialize(bundle: dict[str, bytes]) -> str:
     """The bundle as a folder on this machine (written once per content, checked by manifest)."""
-    from ..classify.artifacts import MANIFEST
+    from ..classifiers.artifacts import MANIFEST
 
     digest = hashlib.sha256(bundle[MANIFEST]).hexdigest()[:16]
     target = Path(tempfile.gettempdir()) / f"plancov-models-{digest}-{os.getuid() if hasattr(os, 'getuid') else 0}"

@@ -60,8 +60,8 @@ def model_version(models_dir: str | os.PathLike[str] | None = None) -> str:
     Raises:
         ModelError: the folder has no readable metadata or manifest.
     """
-    from ..classify import MODELS_DIR
-    from ..classify.artifacts import MANIFEST, ModelError, sha256_file
+    from ..classifiers import MODELS_DIR
+    from ..classifiers.artifacts import MANIFEST, ModelError, sha256_file
 
     folder = Path(models_dir or MODELS_DIR)
     try:
@@ -98,7 +98,7 @@ def process_bytes(data: bytes, path: str, classifier, *, memory_cap_mb: int | No
     Args:
         data: the file's bytes.
         path: the file's name, for messages and the record.
-        classifier: a loaded :class:`~pipeline.classify.PlanClassifier`.
+        classifier: a loaded :class:`~pipeline.classifiers.PlanClassifier`.
         memory_cap_mb: the memory cap in force, for the message when it is hit.
 
     Returns:

@@ -46,7 +46,7 @@ class PlanClassifier:
 
     Args:
         plan: the plan whose requirement ids are predicted.
-        kind_model: a :class:`~pipeline.classify.kind_model.KindModel`.
+        kind_model: a :class:`~pipeline.classifiers.kind_model.KindModel`.
         requirement_models: trained models for this plan by name (``{"linear": ..., "spacy": ...}``);
             empty or None for matcher-only scoring.
         matcher_calibration: probability map for the matcher.
@@ -170,7 +170,7 @@ def load_classifier(plan: Plan, models_dir: str | Path | None = None, *, backend
 
     The trained requirement model is used only when it was trained for this plan (same catalog
     hash); otherwise plancov falls back to the plan-agnostic matcher and logs that it does.
-    Raises :class:`~pipeline.classify.artifacts.ModelError` for a tampered or missing folder.
+    Raises :class:`~pipeline.classifiers.artifacts.ModelError` for a tampered or missing folder.
     """
     from .artifacts import read_json, verify_manifest
     from .kind_model import KindModel
