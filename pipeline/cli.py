@@ -265,6 +265,18 @@ class _ClearBar(logging.Filter):
 LOG_FILE = "plancov.log"
 
 
+def _thresholds(value: str):
+    from .types import Thresholds
+
+    try:
+        low, high = (float(x) for x in value.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW,HIGH such as 0.3,0.6; got {value!r}") from None
+    if not 0 <= low <= high <= 1:
+        raise argparse.ArgumentTypeError(f"need 0 <= LOW <= HIGH <= 1; got {value!r}")
+    return Thresholds(low=low, high=high)
+
+
 def cmd_run(args) -> int:
     from pathlib import Path
 
@@ -301,7 +313,7 @@ def cmd_run(args) -> int:
         outcome = run(args.inputs or None, args.plan, out_dir=args.out, models=args.models, lang=args.lang,
                       progress=bar.update if bar else None, jobs=args.jobs, timeout=args.timeout,
                       max_memory=args.max_memory, recycle_every=args.recycle_every, cache=not args.no_cache,
-                      executor=args.executor, scheduler=args.scheduler)
+                      executor=args.executor, scheduler=args.scheduler, thresholds=args.thresholds)
         st = outcome.stats
         log.info("%d files: %d processed, %d from the run store, %d errors; %.1f s", st.files, st.processed,
                  st.cached, st.errors, st.seconds)
@@ -386,6 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", default="zh", choices=["zh", "en"], help="report language (default: zh)")
     p.add_argument("--fail-under", type=_percent, default=None, metavar="PCT",
                    help="exit 3 when overall coverage is below PCT percent")
+    p.add_argument("--thresholds", type=_thresholds, default=None, metavar="LOW,HIGH",
+                   help="override the models' score thresholds for every requirement: evidence at "
+                        "or above HIGH covers it (已覆盖), at or above LOW is weak (证据不足), e.g. 0.3,0.6")
     p.add_argument("--skip-covered", action="store_true", help="hide fully covered documents in the table")
     p.add_argument("-j", "--jobs", type=_positive_int, default=None, metavar="N",
                    help="worker processes (default: all cores)")

@@ -23,7 +23,7 @@ from .batch.store import STORE_NAME, RunStore
 from .batch.work import cache_key, load_file, model_version, sha256_bytes
 from .batch.workers import DEFAULT_MAX_MEMORY_MB, DEFAULT_RECYCLE_EVERY, DEFAULT_TIMEOUT, WorkerConfig
 from .errors import InputError
-from .types import Plan
+from .types import Plan, Thresholds
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +213,8 @@ def run(inputs: Sequence[str | os.PathLike[str]] | None = None, plan: Plan | str
         progress: Callable[[Progress], None] | None = None, jobs: int | None = None,
         timeout: float = DEFAULT_TIMEOUT, max_memory: int | None = DEFAULT_MAX_MEMORY_MB,
         recycle_every: int = DEFAULT_RECYCLE_EVERY, cache: bool = True, executor: str = "local",
-        scheduler=None, store: str | os.PathLike[str] | None = None) -> RunOutcome:
+        scheduler=None, store: str | os.PathLike[str] | None = None,
+        thresholds: "Thresholds | None" = None) -> RunOutcome:
     """Read, classify and report a batch of summaries, in parallel, cached and resumable.
 
     Each file is read and classified in a worker process with a time limit and a memory cap; a
@@ -230,6 +231,8 @@ def run(inputs: Sequence[str | os.PathLike[str]] | None = None, plan: Plan | str
         lang: report language, ``"zh"`` or ``"en"``.
         formats: which reports to write (default: all).
         progress: called with a :class:`Progress` after each file.
+        thresholds: one (low, high) :class:`~pipeline.types.Thresholds` for every requirement,
+            overriding the models' own (see :func:`pipeline.coverage.compute_coverage`).
         jobs: worker processes (default: all cores); for ``executor="dask"`` without a
             scheduler, the workers of the LocalCluster.
         timeout: seconds one file may take before its worker is stopped (error stage ``timeout``).
@@ -289,10 +292,12 @@ def run(inputs: Sequence[str | os.PathLike[str]] | None = None, plan: Plan | str
         store_path = Path(temp.name) / STORE_NAME
     options = {"inputs": [os.fspath(i) for i in inputs or []], "out_dir": os.fspath(out_dir) if out_dir else None,
                "jobs": jobs, "timeout": timeout, "max_memory": max_memory, "recycle_every": recycle_every,
-               "cache": cache, "executor": executor, "lang": lang}
+               "cache": cache, "executor": executor, "lang": lang,
+               "thresholds": [thresholds.low, thresholds.high] if thresholds else None}
     try:
         with RunStore(store_path) as st:
             batch = _Batch(st, plan, config, __version__, files, progress, jobs)
+            batch.thresholds = thresholds
             run_id = st.begin_run(plancov_version=__version__, plan_sha256=plan.sha256, plan_title=plan.title,
                                   model_version=config.model_version, options=options)
             batch.run_id = run_id
@@ -327,6 +332,7 @@ class _Batch:
         self.paths = [os.fspath(f) for f in files]
         self.progress = progress
         self.run_id = 0
+        self.thresholds = None
         self.t0 = time.perf_counter()
         self.work_started = 0.0
         self.seconds = {"hash": 0.0, "work": 0.0, "read": 0.0, "classify": 0.0, "store": 0.0, "report": 0.0}
@@ -477,7 +483,7 @@ class _Batch:
 
         t = time.perf_counter()
         items = self.store.load_items(self.run_id)
-        result = compute_coverage(self.plan, items, branches=branches or None)
+        result = compute_coverage(self.plan, items, branches=branches or None, thresholds=self.thresholds)
         self.store.save_coverage(self.run_id, result)
         written: list[Path] = []
         if out_dir is not None:
@@ -485,6 +491,7 @@ class _Batch:
             formats = tuple(formats or FORMATS)
             self.render_key = hashlib.sha256(json.dumps(
                 [self.store.documents_digest(self.run_id), sorted(branches.items()), lang, formats,
+                 [self.thresholds.low, self.thresholds.high] if self.thresholds else None,
                  self.plan.sha256, self.config.model_version, self.version, os.path.abspath(out)],
                 ensure_ascii=True).encode("ascii")).hexdigest()
             previous = None if force else self.store.reports_for(self.render_key)
@@ -497,7 +504,7 @@ class _Batch:
                     from .batch.render import write_reports_parallel
 
                     written = write_reports_parallel(result, self.store.path, self.run_id, branches, out, lang,
-                                                     formats)
+                                                     formats, self.thresholds)
                 else:
                     written = write_reports(result, out, lang=lang, formats=formats)
                 self.reports = [(p.relative_to(out).as_posix(), sha256_file(p)) for p in written]

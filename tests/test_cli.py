@@ -62,3 +62,19 @@ def test_usage_errors_exit_2(capsys):
     assert main([]) == 2
     assert main(["ingest"]) == 2
     assert main(["nonsense"]) == 2
+
+
+def test_run_thresholds_override(tmp_path, capsys):
+    from pipeline.runner import SAMPLES_DIR
+
+    sample = SAMPLES_DIR / "审计局第三支部工作总结.txt"
+    assert main(["run", str(sample), "--out", str(tmp_path / "a"), "--executor", "inline", "-q"]) == 0
+    strict_args = ["run", str(sample), "--out", str(tmp_path / "b"), "--executor", "inline", "-q",
+                   "--thresholds", "0.3,0.999"]
+    assert main(strict_args) == 0
+    a = json.loads((tmp_path / "a" / "coverage.json").read_text(encoding="utf-8"))
+    b = json.loads((tmp_path / "b" / "coverage.json").read_text(encoding="utf-8"))
+    status = lambda d: [c["status"] for c in d["documents"][0]["coverage"].values()]  # noqa: E731
+    assert status(a).count("covered") > status(b).count("covered")
+    assert status(b).count("weak") > status(a).count("weak")
+    assert main(["run", str(sample), "--thresholds", "0.9,0.1"]) == 2

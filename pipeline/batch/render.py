@@ -23,7 +23,7 @@ _COST = {"docx": 3.0, "html": 1.0, "xlsx": 0.4, "json": 0.1}
 
 
 def render_from_store(store: str, run_id: int, plan: Plan, branches: dict, out_dir: str, lang: str,
-                      formats: tuple[str, ...], created: datetime) -> list[str]:
+                      formats: tuple[str, ...], created: datetime, thresholds=None) -> list[str]:
     """Load a run from the store, compute its coverage and write ``formats``; the paths written."""
     from ..coverage import compute_coverage
     from ..reporters import write_reports
@@ -31,7 +31,7 @@ def render_from_store(store: str, run_id: int, plan: Plan, branches: dict, out_d
 
     with RunStore(store) as st:
         items = st.load_items(run_id)
-    result = compute_coverage(plan, items, branches=branches or None)
+    result = compute_coverage(plan, items, branches=branches or None, thresholds=thresholds)
     return [os.fspath(p) for p in write_reports(result, out_dir, lang=lang, formats=formats, created=created)]
 
 
@@ -45,7 +45,7 @@ def split_formats(formats: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str,
 
 
 def write_reports_parallel(result, store: Path, run_id: int, branches: dict, out_dir: Path, lang: str,
-                           formats: tuple[str, ...]) -> list[Path]:
+                           formats: tuple[str, ...], thresholds=None) -> list[Path]:
     """Write ``formats`` of ``result``, the costliest in a helper process rendering from the store.
 
     Returns:
@@ -61,7 +61,7 @@ def write_reports_parallel(result, store: Path, run_id: int, branches: dict, out
     # spawn: this process may have threads (a dask client, say); a fork could inherit a held lock
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         future = pool.submit(render_from_store, os.fspath(store), run_id, result.plan, branches,
-                             os.fspath(out_dir), lang, helper, created)
+                             os.fspath(out_dir), lang, helper, created, thresholds)
         written = write_reports(result, out_dir, lang=lang, formats=here, created=created)
         written += [Path(p) for p in future.result()]
     order = {r.format: n for n, r in enumerate(REPORTERS)}
