@@ -119,7 +119,7 @@ def test_no_numbered_structure_is_a_clear_error(tmp_path):
 def test_cli_plan_json(seed_path, capsys):
     assert main(["plan", str(seed_path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["format_version"] == 1
+    assert data["format_version"] == 2
     assert [r["id"] for a in data["areas"] for r in a["requirements"]][-1] == "2.6.4"
 
 
@@ -167,3 +167,14 @@ def test_flat_plan_from_docx(tmp_path):
     f = make_docx(FLAT_PLAN, tmp_path / "flat.docx", headings=[0, 2, 4, 9])
     plan = load_plan(f)
     assert [r.title for r in plan.requirements] == ["政治功能强", "理论武装强", "组织基础强", "服务群众强"]
+
+
+def test_plan_json_round_trip(seed_path):
+    import json
+
+    from pipeline.jsonio import plan_from_dict, plan_to_dict
+
+    plan = load_plan(seed_path)
+    assert plan_from_dict(json.loads(json.dumps(plan_to_dict(plan), ensure_ascii=False))) == plan
+    flat = parse_plan(doc_of(FLAT_PLAN))
+    assert plan_from_dict(plan_to_dict(flat)) == flat

@@ -4,8 +4,8 @@ Started by :class:`pipeline.batch.workers.WorkerProcess` as
 ``python -m pipeline.batch.child FD_IN FD_OUT PARENT_PID`` (a fresh interpreter: nothing is
 forked from a parent that has threads or loaded models). The protocol, over the two pipes:
 
-1. the parent sends one frame with the pickled configuration (parent to child only; the parent
-   never unpickles anything a worker sends);
+1. the parent sends one frame with the configuration as JSON (the plan as
+   :func:`pipeline.jsonio.plan_to_dict`); nothing is pickled in either direction;
 2. the worker answers ``{"op": "ready"}`` or ``{"op": "fatal", "error": "..."}``;
 3. per file the parent sends a JSON header ``{"op": "file", "path": ...}`` and a frame with the
    bytes, and the worker answers ``{"op": "result", "reply": {...}}``;
@@ -20,12 +20,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pickle
 import signal
 import sys
 import threading
 import time
 
+from ..jsonio import plan_from_dict
 from .wire import decode_json, recv_frame, send_json
 
 #: Test-only fault injection: a JSON object mapping a marker to an action, applied to every file
@@ -113,7 +113,8 @@ def main(argv: list[str]) -> int:
     raw = recv_frame(fd_in)
     if raw is None:
         return 0
-    config = pickle.loads(raw)  # from our own parent, never from a worker
+    config = json.loads(raw)
+    config["plan"] = plan_from_dict(config["plan"])
     level = config.get("log_level", logging.INFO)
     capture = _Capture(level)
     root = logging.getLogger()

@@ -13,14 +13,13 @@ classifier once and then takes one file at a time over a pipe. The parent
 - replaces every worker after ``recycle_every`` files (pdfminer and pdfplumber keep caches that
   grow on long runs), starting the successor while the old worker finishes its last file.
 
-Results come back as JSON; the parent never unpickles anything from a worker.
+Configuration goes out and results come back as JSON; nothing is pickled either way.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import pickle
 import selectors
 import signal
 import subprocess
@@ -34,6 +33,7 @@ from pathlib import Path
 
 from . import STAGE_CRASH, STAGE_TIMEOUT, BatchError
 from ..errors import InputError
+from ..jsonio import plan_to_dict
 from ..types import Plan
 from .records import Task, error_reply
 from .wire import decode_json, recv_frame, send_frame, send_json
@@ -152,9 +152,10 @@ class WorkerProcess:
         self.last_words = ""
         self.config = config
         try:
-            send_frame(self.fd_task, pickle.dumps({
-                "plan": config.plan, "models_dir": config.models_dir, "model_version": config.model_version,
-                "max_memory_mb": config.max_memory_mb or None, "log_level": config.log_level}))
+            send_json(self.fd_task, {
+                "plan": plan_to_dict(config.plan), "models_dir": config.models_dir,
+                "model_version": config.model_version, "max_memory_mb": config.max_memory_mb or None,
+                "log_level": config.log_level})
         except OSError:
             pass  # it died at once: its end of file says so to whoever reads next
 
