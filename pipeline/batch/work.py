@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import STAGE_MEMORY
 from ..errors import InputError
-from ..readers import DEFAULT_MAX_BYTES
+from ..readers import DEFAULT_MAX_BYTES, load_bytes
 from .records import error_reply, prediction_to_record
 
 log = logging.getLogger(__name__)
@@ -28,27 +28,8 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def load_file(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    """The bytes of the file at ``path``, refused when larger than ``max_bytes``.
-
-    Raises:
-        InputError: the file is missing, a folder, unreadable or too large (the messages of
-            :func:`pipeline.readers.read`).
-    """
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except OSError as e:
-        raise InputError(path, f"cannot open the file ({e.strerror})") from None
-    if p.is_dir():
-        raise InputError(path, "is a folder, not a file")
-    if size > max_bytes:
-        raise InputError(path, f"file is {size:,} bytes, over the limit of {max_bytes:,}")
-    try:
-        return p.read_bytes()
-    except OSError as e:
-        raise InputError(path, f"cannot open the file ({e.strerror})") from None
+    """The bytes of the file at ``path`` (see :func:`pipeline.readers.load_bytes`)."""
+    return load_bytes(path, max_bytes=max_bytes)
 
 
 def model_version(models_dir: str | os.PathLike[str] | None = None) -> str:

@@ -97,6 +97,29 @@ def read_bytes(data: bytes, path: str | os.PathLike[str] = "<bytes>", *, max_byt
     return doc
 
 
+def load_bytes(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of the file at ``path``, refused unread when larger than ``max_bytes``.
+
+    Raises:
+        InputError naming the file: missing, a folder, unreadable, or too large
+        (:class:`~pipeline.errors.TooLargeError`).
+    """
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except OSError as e:
+        raise InputError(path, f"cannot open the file ({e.strerror})") from None
+    if p.is_dir():
+        raise InputError(path, "is a folder, not a file")
+    _check_size(path, size, max_bytes)
+    try:
+        return p.read_bytes()
+    except OSError as e:
+        raise InputError(path, f"cannot open the file ({e.strerror})") from None
+
+
 def read(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
          max_pages: int = DEFAULT_MAX_PAGES) -> Document:
     """Read the file at ``path`` into a Document, whatever its format.
@@ -111,21 +134,8 @@ def read(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
         (:class:`~pipeline.errors.TooLargeError`), unsupported format, undecodable text, no text
         layer, encrypted, corrupt.
     """
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except OSError as e:
-        raise InputError(path, f"cannot open the file ({e.strerror})") from None
-    if p.is_dir():
-        raise InputError(path, "is a folder, not a file")
-    _check_size(path, size, max_bytes)
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise InputError(path, f"cannot open the file ({e.strerror})") from None
+    data = load_bytes(path, max_bytes=max_bytes)
     return read_bytes(data, path, max_bytes=max_bytes, max_pages=max_pages)
 
 
-__all__ = ["Reader", "read", "read_bytes", "sniff", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PAGES"]
+__all__ = ["Reader", "load_bytes", "read", "read_bytes", "sniff", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PAGES"]
