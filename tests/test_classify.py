@@ -191,3 +191,13 @@ def test_training_is_deterministic(plan, tmp_path):
         digests.append([sha256_file(p) for d in (f"k{run}", f"l{run}") for p in sorted((tmp_path / d).iterdir())]
                        + [repr(cal)])
     assert digests[0] == digests[1]
+
+
+def test_segmentation_equals_jieba_on_the_corpus():
+    """plancov's block-wise segmentation gives exactly jieba's lcut(HMM=False) words."""
+    from pipeline.classifiers.tokens import _segment, fold, init_tokenizer
+    from pipeline.corpus import load_corpus
+
+    tk = init_tokenizer()
+    texts = [fold(t) for d in load_corpus() for t in d.texts] + [fold("ＡＢＣ abc 12.5% 一网通办 “双报到” 4.6万卷")]
+    assert [_segment(t) for t in texts] == [tk.lcut(t, HMM=False) for t in texts]

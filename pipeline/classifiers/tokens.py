@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 import re
 import threading
@@ -50,6 +51,7 @@ def init_tokenizer(lexicon_dir: str | os.PathLike[str] | None = None):
             log.warning("jieba user dictionary not found at %s", userdict)
         _tokenizer = tk
         _cut_block.cache_clear()
+        _LOGP.clear()
         return tk
 
 
@@ -63,9 +65,64 @@ def words(text: str) -> list[str]:
     return folded_words(fold(text))
 
 
+_LOGP: dict[str, float] = {}
+
+
+def _cut_han(tk, s: str) -> list[str]:
+    """jieba's ``__cut_DAG_NO_HMM`` on one run of Han characters, with the same arithmetic and the
+    same tie-breaking (the longer word on equal scores), the word graph and the best route built
+    in one backward pass and word log-probabilities computed once: the same words in about 60%
+    of the time (``tests/test_classify.py`` checks it against jieba on the whole corpus)."""
+    import jieba
+
+    freq, lp, log = tk.FREQ, _LOGP, math.log
+    logtotal = log(tk.total)
+    n = len(s)
+    score = [0.0] * (n + 1)
+    end = [0] * (n + 1)
+    for k in range(n - 1, -1, -1):
+        best, bx, found = 0.0, k, False
+        i, frag = k, s[k]
+        while i < n and frag in freq:
+            f = freq[frag]
+            if f:
+                v = lp.get(frag)
+                if v is None:
+                    v = lp[frag] = log(f) - logtotal
+                sc = v + score[i + 1]
+                if not found or sc >= best:
+                    best, bx, found = sc, i, True
+            i += 1
+            frag = s[k:i + 1]
+        if not found:
+            best = log(freq.get(s[k]) or 1) - logtotal + score[k + 1]
+        score[k], end[k] = best, bx
+    out: list[str] = []
+    x, buf = 0, ""
+    while x < n:
+        y = end[x] + 1
+        w = s[x:y]
+        if len(w) == 1 and jieba.re_eng.match(w):
+            buf += w
+        else:
+            if buf:
+                out.append(buf)
+                buf = ""
+            out.append(w)
+        x = y
+    if buf:
+        out.append(buf)
+    return out
+
+
 @functools.lru_cache(maxsize=200_000)
 def _cut_block(block: str) -> tuple[str, ...]:
-    return tuple((_tokenizer or init_tokenizer()).lcut(block, HMM=False))
+    import jieba
+
+    tk = _tokenizer or init_tokenizer()
+    if jieba.re_han_default.match(block):
+        return tuple(_cut_han(tk, block))
+    return tuple(tk.lcut(block, HMM=False))
 
 
 def _segment(folded: str) -> list[str]:
