@@ -16,6 +16,8 @@ import re
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from . import check_indices as _check_indices
+
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
@@ -78,14 +80,6 @@ def wrap(text: str, size: float, first_width: float, width: float) -> list[str]:
     if cur:
         lines.append("".join(cur))
     return lines
-
-
-def _check_indices(name: str, indices: Iterable[int], n: int) -> set[int]:
-    out = set(indices)
-    bad = sorted(i for i in out if not 0 <= i < n)
-    if bad:
-        raise ValueError(f"{name} has indices outside the {n} paragraphs: {bad}")
-    return out
 
 
 class _Layout:

@@ -28,6 +28,7 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Pt
 
 from ..numbering import Marker, match_marker
+from . import check_indices as _check_indices
 from ..readers.docx_reader import format_number
 
 #: Body font size in points; the two-character first-line indent is twice this.
@@ -40,14 +41,6 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _FAMILY_DEFAULTS = (("chineseCounting", "%1、"), ("chineseCounting", "（%2）"), ("decimal", "%3."),
                     ("decimal", "（%4）"), ("decimalEnclosedCircle", "%5"))
 _NUMBER = re.compile(r"[一二三四五六七八九十〇零两]+|[0-9]+|[０-９]+|[①-⑳]")
-
-
-def _check_indices(name: str, indices: Iterable[int], n: int) -> set[int]:
-    out = set(indices)
-    bad = sorted(i for i in out if not 0 <= i < n)
-    if bad:
-        raise ValueError(f"{name} has indices outside the {n} paragraphs: {bad}")
-    return out
 
 
 def split_cells(text: str) -> list[str]:
