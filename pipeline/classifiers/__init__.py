@@ -17,7 +17,7 @@ import numpy as np
 from ..types import KINDS, Document, ParagraphPrediction, Plan, Prediction, RequirementScore, Thresholds
 from .matcher import Matcher
 from .structure import PlanOverlap
-from .tokens import analyze, analyze_chars, fold, folded_words, init_tokenizer, words_of
+from .tokens import analyze, fold, folded_words, gram_keys, init_tokenizer, words_of
 
 log = logging.getLogger(__name__)
 
@@ -75,20 +75,24 @@ class PlanClassifier:
         self.overlap = PlanOverlap.of(plan)
 
     def requirement_proba(self, texts: list[str], analyzed: list[list[str]] | None = None,
-                          cache: dict | None = None, tokens: list[list[str]] | None = None) -> np.ndarray:
+                          cache: dict | None = None, tokens: list[list[str]] | None = None,
+                          grams: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """Requirement probabilities for evidence paragraphs, shape (n, n_requirements).
 
-        ``cache``, when given, receives the linear model's TF-IDF rows (``"X"``) for explaining."""
-        if analyzed is None:
-            analyzed = [analyze(t) for t in texts]
-        if tokens is None:
+        Features at hand: ``analyzed`` (:func:`analyze` per text), or ``tokens`` (words) with
+        ``grams`` (:func:`gram_keys` of the folded texts). ``cache``, when given, receives the
+        linear model's TF-IDF rows (``"X"``) for explaining."""
+        if tokens is None or (grams is None and analyzed is None):
+            if analyzed is None:
+                analyzed = [analyze(t) for t in texts]
             tokens = [words_of(a) for a in analyzed]
         M = self.matcher.features(texts, tokens)
         P = self.weights.get("matcher", 0.0) * self.matcher_calibration(M)
         for name, model in self.models.items():
             if self.weights.get(name, 0.0) > 0:
                 if name == "linear":
-                    X = model.vectorizer_.transform(texts, analyzed)
+                    X = (model.vectorizer_.transform_keyed(len(texts), tokens, grams) if grams is not None
+                         else model.vectorizer_.transform(texts, analyzed))
                     if cache is not None:
                         cache["X"] = X
                     P = P + self.weights[name] * model.predict_proba(texts, M, analyzed, X)
@@ -97,10 +101,10 @@ class PlanClassifier:
         total = sum(self.weights.values()) or 1.0
         return (P / total).astype(np.float32)
 
-    def kind_proba(self, document: Document, chars=None, folded=None) -> np.ndarray:
-        """Kind probabilities; ``chars`` (:func:`analyze_chars`) and ``folded`` (:func:`fold`)
-        per paragraph, if at hand."""
-        return self.kind_model.predict_proba(document, self.overlap, chars, folded)
+    def kind_proba(self, document: Document, chars=None, folded=None, grams=None) -> np.ndarray:
+        """Kind probabilities; ``chars`` (:func:`analyze_chars`) or ``grams`` (:func:`gram_keys`
+        of the folded texts) and ``folded`` (:func:`fold`) per paragraph, if at hand."""
+        return self.kind_model.predict_proba(document, self.overlap, chars, folded, grams)
 
     def _terms(self, text: str, rid: str, row) -> tuple[str, ...]:
         linear = self.models.get("linear")
@@ -114,15 +118,14 @@ class PlanClassifier:
         """Classify every paragraph of ``document``."""
         texts = [p.text for p in document.paragraphs]
         folded = [fold(t) for t in texts]
-        chars = [analyze_chars(f, folded=True) for f in folded]
-        K = self.kind_proba(document, chars, folded)
+        grams = gram_keys(folded)
+        K = self.kind_proba(document, folded=folded, grams=grams)
         kinds = _gate_headings(document, K)
         ev = [i for i, k in enumerate(kinds) if KINDS[k] == "evidence"]
         # words are segmented for evidence paragraphs only: jieba is the costliest step
         tokens = {i: folded_words(folded[i]) for i in ev}
-        analyzed = {i: ["w:" + w for w in tokens[i]] + chars[i] for i in ev}
         cache: dict = {}
-        R = (self.requirement_proba([texts[i] for i in ev], [analyzed[i] for i in ev], cache, [tokens[i] for i in ev])
+        R = (self.requirement_proba([texts[i] for i in ev], None, cache, [tokens[i] for i in ev], _rows_of(grams, len(texts), ev))
              if ev else None)
         ids = self.plan.requirement_ids
         out = []
@@ -144,6 +147,16 @@ class PlanClassifier:
                                            requirements=reqs))
         return Prediction(document=document, paragraphs=tuple(out), plan_sha256=self.plan.sha256,
                           model=self.name, thresholds=dict(self.thresholds))
+
+
+def _rows_of(grams: tuple[np.ndarray, np.ndarray], n: int, keep: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The packed n-grams (:func:`gram_keys`) of the texts ``keep`` among ``n``, renumbered 0, 1, …"""
+    keys, rows = grams
+    new = np.full(n, -1, dtype=np.int64)
+    new[keep] = np.arange(len(keep))
+    r = new[rows]
+    sel = r >= 0
+    return keys[sel], r[sel]
 
 
 def _csr_row(X, i: int):

@@ -32,11 +32,13 @@ class KindModel:
     def _matrix(self, docs: list[Document], overlap: PlanOverlap, analyzed=None, folded=None) -> sp.csr_matrix:
         texts = [p.text for d in docs for p in d.paragraphs]
         X_text = self.vectorizer_.transform(texts, analyzed)
+        return sp.hstack([X_text, sp.csr_matrix(self._dense(docs, overlap, folded) * DENSE_WEIGHT)], format="csr")
+
+    @staticmethod
+    def _dense(docs: list[Document], overlap: PlanOverlap, folded=None) -> np.ndarray:
         if folded is not None and len(docs) == 1:
-            X_dense = dense_features(docs[0], overlap, folded)
-        else:
-            X_dense = np.vstack([dense_features(d, overlap) for d in docs]) if docs else np.zeros((0, len(DENSE_FEATURES)))
-        return sp.hstack([X_text, sp.csr_matrix(X_dense * DENSE_WEIGHT)], format="csr")
+            return dense_features(docs[0], overlap, folded)
+        return np.vstack([dense_features(d, overlap) for d in docs]) if docs else np.zeros((0, len(DENSE_FEATURES)))
 
     def fit(self, docs: list[Document], kinds: list[str], overlap: PlanOverlap) -> "KindModel":
         from sklearn.linear_model import LogisticRegression
@@ -58,15 +60,32 @@ class KindModel:
         self.coef_, self.intercept_ = coef, icpt
         return self
 
-    def predict_proba(self, doc: Document, overlap: PlanOverlap, analyzed=None, folded=None) -> np.ndarray:
-        """Probabilities, shape (len(doc), len(KINDS)); ``analyzed``: :func:`analyze_chars` per paragraph."""
+    def predict_proba(self, doc: Document, overlap: PlanOverlap, analyzed=None, folded=None,
+                      grams=None) -> np.ndarray:
+        """Probabilities, shape (len(doc), len(KINDS)). Features at hand, per paragraph:
+        ``analyzed`` (:func:`analyze_chars`) or ``grams`` (:func:`gram_keys` of the folded texts:
+        the same features, packed), and ``folded`` (:func:`fold`)."""
         if not doc.paragraphs:
             return np.zeros((0, len(KINDS)), dtype=np.float32)
-        X = self._matrix([doc], overlap, analyzed, folded)
-        z = X @ self.coef_.T + self.intercept_
+        if grams is not None:
+            X_text = self.vectorizer_.transform_keyed(len(doc.paragraphs), grams=grams)
+        else:
+            X_text = self.vectorizer_.transform([p.text for p in doc.paragraphs], analyzed)
+        text_w, dense_w = self._split_coef(X_text.shape[1])
+        z = X_text @ text_w
+        z += (self._dense([doc], overlap, folded) * DENSE_WEIGHT) @ dense_w
+        z += self.intercept_
         z = z - z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
+
+    def _split_coef(self, n_text: int) -> tuple[np.ndarray, np.ndarray]:
+        """Contiguous transposed weights of the text and the structure features (cached)."""
+        cached = getattr(self, "_coef_split", None)
+        if cached is None or cached[0] is not self.coef_:
+            parts = (np.ascontiguousarray(self.coef_[:, :n_text].T), np.ascontiguousarray(self.coef_[:, n_text:].T))
+            cached = self._coef_split = (self.coef_, parts)
+        return cached[1]
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

@@ -91,7 +91,10 @@ class LinearRequirementModel:
         if X is None:
             X = self.vectorizer_.transform(texts, analyzed)
         n_text = X.shape[1]
-        Z = np.asarray(X @ self.coef_[:, :n_text].T) + self.intercept_
+        cached = getattr(self, "_coef_text", None)
+        if cached is None or cached[0] is not self.coef_:
+            cached = self._coef_text = (self.coef_, np.ascontiguousarray(self.coef_[:, :n_text].T))
+        Z = np.asarray(X @ cached[1]) + self.intercept_
         Z += np.einsum("nlk,lk->nl", M * self.matcher_weight, self.coef_[:, n_text:])
         return Z
 

@@ -7,6 +7,7 @@ The user dictionary is loaded by an explicit :func:`init_tokenizer` call, never 
 from __future__ import annotations
 
 import functools
+from operator import add as _add
 import logging
 import math
 import os
@@ -65,7 +66,11 @@ def words(text: str) -> list[str]:
     return folded_words(fold(text))
 
 
+#: per fragment of text seen: its word log-probability, or _PREFIX (only the start of words),
+#: or _ABSENT (in no word); cleared when it grows past _LOGP_MAX entries
 _LOGP: dict[str, float] = {}
+_PREFIX, _ABSENT = 1.0, 2.0
+_LOGP_MAX = 2_000_000
 
 
 def _cut_han(tk, s: str) -> list[str]:
@@ -75,7 +80,10 @@ def _cut_han(tk, s: str) -> list[str]:
     of the time (``tests/test_classify.py`` checks it against jieba on the whole corpus)."""
     import jieba
 
-    freq, lp, log = tk.FREQ, _LOGP, math.log
+    freq_get, lp, log = tk.FREQ.get, _LOGP, math.log
+    if len(lp) > _LOGP_MAX:
+        lp.clear()
+    lp_get = lp.get
     logtotal = log(tk.total)
     n = len(s)
     score = [0.0] * (n + 1)
@@ -83,19 +91,23 @@ def _cut_han(tk, s: str) -> list[str]:
     for k in range(n - 1, -1, -1):
         best, bx, found = 0.0, k, False
         i, frag = k, s[k]
-        while i < n and frag in freq:
-            f = freq[frag]
-            if f:
-                v = lp.get(frag)
-                if v is None:
-                    v = lp[frag] = log(f) - logtotal
+        while i < n:
+            # the fragment's word log-probability (<= 0), _PREFIX or _ABSENT, looked up in jieba's
+            # large dictionary once per distinct fragment
+            v = lp_get(frag)
+            if v is None:
+                f = freq_get(frag)
+                v = lp[frag] = _ABSENT if f is None else (log(f) - logtotal) if f else _PREFIX
+            if v == _ABSENT:
+                break
+            if v <= 0.0:
                 sc = v + score[i + 1]
                 if not found or sc >= best:
                     best, bx, found = sc, i, True
             i += 1
             frag = s[k:i + 1]
         if not found:
-            best = log(freq.get(s[k]) or 1) - logtotal + score[k + 1]
+            best = log(freq_get(s[k]) or 1) - logtotal + score[k + 1]
         score[k], end[k] = best, bx
     out: list[str] = []
     x, buf = 0, ""
@@ -152,12 +164,63 @@ def folded_words(folded: str) -> list[str]:
 
 
 def char_ngrams(text: str, n_min: int = 2, n_max: int = 3, *, folded: bool = False) -> list[str]:
-    """Character n-grams within runs of CJK/word characters of folded text."""
-    grams = []
+    """Character n-grams within runs of CJK/word characters of folded text (per run, the
+    ``n_min``-grams first, then the longer ones)."""
+    grams: list[str] = []
     for run in _PUNCT.split(text if folded else fold(text)):
-        for n in range(n_min, n_max + 1):
-            grams.extend(run[i:i + n] for i in range(len(run) - n + 1))
+        if len(run) < n_min:
+            continue
+        # the n-grams of a run are its (n-1)-grams each joined with the character n-1 places on
+        gram = list(run)
+        if n_min <= 1:
+            grams.extend(gram)
+        for n in range(2, n_max + 1):
+            gram = list(map(_add, gram, run[n - 1:]))
+            if n >= n_min:
+                grams.extend(gram)
     return grams
+
+
+#: bits per character in a packed n-gram key (every code point is below 2**21)
+_KEY_BITS = 21
+
+
+def gram_key(gram: str) -> int:
+    """The integer that stands for a character 2- or 3-gram in :func:`gram_keys`."""
+    k = 0
+    for c in gram:
+        k = (k << _KEY_BITS) | ord(c)
+    return k
+
+
+def gram_keys(folded: list[str], n_min: int = 2, n_max: int = 3) -> tuple["np.ndarray", "np.ndarray"]:
+    """The :func:`char_ngrams` of many folded texts at once, as packed integer keys
+    (:func:`gram_key`) with the index of the text each comes from: the same n-grams (as a
+    multiset per text) without building a string per n-gram, for vectorised vocabulary lookup.
+
+    Returns ``(keys, rows)``, two int64 arrays of equal length.
+    """
+    import numpy as np
+
+    if not 1 <= n_min <= n_max <= 3:
+        raise ValueError("gram_keys packs 1- to 3-grams only")
+    joined = "\n".join(folded)  # the separator is no word character, so no n-gram spans two texts
+    cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+    # a word character is what the regular expression's \w matches, less "_" (see _PUNCT)
+    uniq, inv = np.unique(cp, return_inverse=True)
+    word = np.fromiter(((c := chr(u)).isalnum() and c != "_" for u in uniq.tolist()), dtype=bool,
+                       count=len(uniq))[inv.reshape(-1)]
+    row_of = np.repeat(np.arange(len(folded)), [len(t) + 1 for t in folded])[: len(cp)]
+    keys, rows = [], []
+    key, ok = cp.copy(), word.copy()
+    for n in range(1, n_max + 1):
+        if n > 1:
+            key = (key[:-1] << _KEY_BITS) | cp[n - 1:]
+            ok = ok[:-1] & word[n - 1:]
+        if n >= n_min:
+            keys.append(key[ok])
+            rows.append(row_of[: len(ok)][ok])
+    return np.concatenate(keys), np.concatenate(rows)
 
 
 def analyze_chars(text: str, *, folded: bool = False) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from itertools import chain, repeat
 from typing import Callable, Iterable
 
 import numpy as np
@@ -44,24 +45,75 @@ class TextVectorizer:
         return self
 
     def transform(self, texts: Iterable[str], analyzed: list[list[str]] | None = None) -> sp.csr_matrix:
-        vocab = self.vocabulary_
-        indptr, indices, data = [0], [], []
-        feats = analyzed if analyzed is not None else (self.analyzer(t) for t in texts)
-        get = vocab.get
-        for fs in feats:
-            ids = [i for i in map(get, fs) if i is not None]
-            if ids:
-                idx, tf = np.unique(np.array(ids, dtype=np.int32), return_counts=True)
-                val = (1 + np.log(tf.astype(np.float32))) * self.idf_[idx]
-                val /= np.sqrt((val * val).sum())
-                indices.append(idx)
-                data.append(val)
-                indptr.append(indptr[-1] + len(idx))
-            else:
-                indptr.append(indptr[-1])
-        ind = np.concatenate(indices) if indices else np.zeros(0, np.int32)
-        dat = np.concatenate(data) if data else np.zeros(0, np.float32)
-        return sp.csr_matrix((dat, ind, np.array(indptr)), shape=(len(indptr) - 1, len(vocab)))
+        """TF-IDF rows of ``texts``; ``analyzed``: the analyser's features per text, if at hand."""
+        feats = analyzed if analyzed is not None else [self.analyzer(t) for t in texts]
+        lens = np.fromiter(map(len, feats), dtype=np.int64, count=len(feats))
+        ids = np.fromiter(map(self.vocabulary_.get, chain.from_iterable(feats), repeat(-1)),
+                          dtype=np.int64, count=int(lens.sum()))
+        return self._tfidf(ids, np.repeat(np.arange(len(feats)), lens), len(feats))
+
+    def transform_keyed(self, n: int, words: list[list[str]] | None = None,
+                        grams: tuple[np.ndarray, np.ndarray] | None = None) -> sp.csr_matrix:
+        """TF-IDF rows of ``n`` texts from their ``w:`` features given as words per text, and their
+        ``c:`` features as packed n-gram keys with the text of each
+        (:func:`~pipeline.classifiers.tokens.gram_keys`): the same rows as :meth:`transform` of the
+        prefixed features, without a string per feature."""
+        ids, rows = [], []
+        if words is not None:
+            if len(words) != n:
+                raise ValueError(f"expected {n} word lists, got {len(words)}")
+            vocab = self._by_prefix().get("w:", {})
+            lens = np.fromiter(map(len, words), dtype=np.int64, count=n)
+            ids.append(np.fromiter(map(vocab.get, chain.from_iterable(words), repeat(-1)),
+                                   dtype=np.int64, count=int(lens.sum())))
+            rows.append(np.repeat(np.arange(n), lens))
+        if grams is not None:
+            keys, grows = grams
+            vkeys, vids = self._gram_index()
+            if len(vkeys):
+                pos = np.minimum(np.searchsorted(vkeys, keys), len(vkeys) - 1)
+                ids.append(np.where(vkeys[pos] == keys, vids[pos], -1))
+                rows.append(np.asarray(grows, dtype=np.int64))
+        if not ids:
+            return self._tfidf(np.zeros(0, np.int64), np.zeros(0, np.int64), n)
+        return self._tfidf(np.concatenate(ids), np.concatenate(rows), n)
+
+    def _by_prefix(self) -> dict[str, dict[str, int]]:
+        """The vocabulary split by two-character feature prefix (``"w:"``, ``"c:"``), cached."""
+        cached = getattr(self, "_split", None)
+        if cached is None or cached[0] is not self.vocabulary_:
+            split: dict[str, dict[str, int]] = {}
+            for f, i in self.vocabulary_.items():
+                split.setdefault(f[:2], {})[f[2:]] = i
+            cached = self._split = (self.vocabulary_, split)
+        return cached[1]
+
+    def _gram_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """The ``c:`` features of 1 to 3 characters as sorted packed keys, with their columns."""
+        cached = getattr(self, "_grams", None)
+        if cached is None or cached[0] is not self.vocabulary_:
+            from .tokens import gram_key
+
+            pairs = sorted((gram_key(g), i) for g, i in self._by_prefix().get("c:", {}).items() if 1 <= len(g) <= 3)
+            keys = np.array([k for k, _ in pairs], dtype=np.int64)
+            cols = np.array([i for _, i in pairs], dtype=np.int64)
+            cached = self._grams = (self.vocabulary_, (keys, cols))
+        return cached[1]
+
+    def _tfidf(self, ids: np.ndarray, rows: np.ndarray, n: int) -> sp.csr_matrix:
+        """CSR matrix of sublinear-tf × idf, l2-normalised per row, from the column id (-1: not
+        in the vocabulary) and the row of every feature occurrence, in one vectorised pass."""
+        V = len(self.vocabulary_)
+        keep = ids >= 0
+        key, tf = np.unique(rows[keep] * V + ids[keep], return_counts=True)
+        r = key // V
+        cols = (key - r * V).astype(np.int32)
+        val = (1 + np.log(tf.astype(np.float32))) * self.idf_[cols]
+        norm = np.sqrt(np.bincount(r, weights=val * val, minlength=n)).astype(np.float32)
+        val /= norm[r]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(r, minlength=n), out=indptr[1:])
+        return sp.csr_matrix((val.astype(np.float32), cols, indptr), shape=(n, V))
 
     def fit_transform(self, texts: list[str]) -> sp.csr_matrix:
         return self.fit(texts).transform(texts)
