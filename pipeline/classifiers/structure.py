@@ -86,19 +86,20 @@ def could_be_heading(p: Paragraph) -> bool:
     return p.is_heading_style or (len(t) <= 40 and not re.search(r"[。！？；;!?]$", t))
 
 
-def section_context(doc: Document, folded: list[str] | None = None) -> list[str]:
+def section_context(doc: Document, folded: list[str] | None = None, heads: list[bool] | None = None) -> list[str]:
     """Per paragraph, the section it sits in: ``problem``, ``plan`` or ``body``.
 
     A heading naming problems (存在的问题/不足/短板) or plans (下一步/明年/打算) opens that section
     until the next heading of the same or a higher level; a paragraph opening with such a phrase
-    ("但也存在一些不足：", "下一步，") opens one until the next heading.
+    ("但也存在一些不足：", "下一步，") opens one until the next heading. ``heads``: :func:`heading_like`
+    per paragraph, if at hand.
     """
     n = len(doc.paragraphs)
     ctx = ["body"] * n
     current, level = "body", 99
     for i, p in enumerate(doc.paragraphs):
         t = folded[i] if folded is not None else normalize(p.text)
-        if heading_like(p, n):
+        if heads[i] if heads is not None else heading_like(p, n):
             m = match_marker(p.text)
             lv = m.level if m else (-1 if p.index < 3 else 98)
             kind = "plan" if PLAN_HEAD.search(t) else "problem" if PROBLEM_HEAD.search(t) and len(t) <= 20 else None
@@ -131,7 +132,8 @@ def dense_features(doc: Document, overlap: PlanOverlap, folded: list[str] | None
     n = len(doc.paragraphs)
     if folded is None:
         folded = [fold(p.text) for p in doc.paragraphs]
-    ctx = section_context(doc, folded)
+    heads = [heading_like(p, n) for p in doc.paragraphs]
+    ctx = section_context(doc, folded, heads)
     rows = []
     for i, p in enumerate(doc.paragraphs):
         t = p.text.strip()
@@ -139,7 +141,7 @@ def dense_features(doc: Document, overlap: PlanOverlap, folded: list[str] | None
         m = match_marker(t)
         ov = overlap(nt, folded=True)
         rows.append([
-            ctx[i] == "body", ctx[i] == "problem", ctx[i] == "plan", heading_like(p, n), m is not None,
+            ctx[i] == "body", ctx[i] == "problem", ctx[i] == "plan", heads[i], m is not None,
             bool(m and m.level == 0), bool(m and m.level == 1), bool(m and m.level >= 2),
             # position only means something in a document of some length
             ends_sentence(t), np.log1p(len(t)) / 6, len(t) <= 30, i / max(1, n - 1) if n >= 8 else 0.5,
