@@ -76,6 +76,33 @@ def test_section_context():
     assert ctx[4] == "body" and ctx[8] == "problem" and ctx[10] == "plan"
 
 
+def test_section_context_of_a_plan_part_with_its_own_numbering():
+    """A 第二部分 … 计划 part whose items are numbered 一、二、… again, as in a 年度总结暨明年计划."""
+    texts = ["关于2023年度机关党建工作的总结", "第一部分 2023年工作开展情况", "一、强化理论武装",
+             "全年中心组集中学习12次，开展专题研讨4次。", "二、夯实支部基础", "完成3个支部换届，发展党员2名。",
+             "三、存在的不足", "一是学习转化不够。", "第二部分 2024年工作计划", "一、持续抓好理论武装",
+             "1.全年中心组集中学习不少于12次，3月、9月各举办一期读书班。", "二、提升支部建设质量",
+             "2.一季度完成3个支部换届，年内再培育党建品牌2个。", "三、时间安排", "一季度：印发年度工作要点。"]
+    ctx = section_context(doc_of(texts))
+    assert ctx[3] == ctx[5] == "body"
+    assert ctx[7] == "problem"
+    assert ctx[8:] == ["plan"] * 7
+
+
+def test_section_context_restart_only_after_a_heading():
+    # 三、下一步打算 followed by its own 一、二、: plans throughout
+    texts = ["总结", "一、主要做法", "全年开展主题党日12次。", "二、存在问题", "学习不深。", "三、下一步打算",
+             "一、强化学习", "全年集中学习不少于12次。", "二、抓实支部", "完成换届。"]
+    assert section_context(doc_of(texts))[5:] == ["plan"] * 5
+    # numbering that goes on after a problems section closes it
+    texts = ["总结", "一、主要做法", "全年开展主题党日12次。", "二、存在问题", "学习不深。", "三、主要成效",
+             "办结率100%。"]
+    assert section_context(doc_of(texts))[5:] == ["body", "body"]
+    # an opening phrase in the text (not a heading) does not take the next 一、 into its section
+    texts = ["总结", "回顾一年来，还存在一些不足，但总体良好。", "一、主要做法", "全年开展主题党日12次。"]
+    assert section_context(doc_of(texts))[2:] == ["body", "body"]
+
+
 def test_manifest_tampering_stops_loading(tmp_path, plan):
     folder = tmp_path / "models"
     shutil.copytree(MODELS_DIR, folder)

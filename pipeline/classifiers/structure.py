@@ -17,15 +17,16 @@ from .tokens import fold
 from ..types import Document, Paragraph, Plan
 
 PROBLEM_HEAD = re.compile(r"问题|不足|短板|差距|薄弱|弱项|困难")
-PLAN_HEAD = re.compile(r"下一步|下步|明年|今后|打算|思路|计划|展望|努力方向|谋划|20\d\d年(?!度).{0,6}(工作|重点|安排|举措)|工作重点|重点工作安排")
-PROBLEM_START = re.compile(r"^(但|同时|当然|回顾|一年来|总结)?.{0,12}(还|仍|也)?(存在|有)(一些|以下|着)?(问题|不足|差距|短板)")
+PLAN_HEAD = re.compile(r"下一步|下步|明年|今后|打算|思路|计划|展望|努力方向|谋划|20\d\d年(?!度).{0,6}(工作|重点|安排|举措)(?!.{0,4}(情况|总结|回顾|成效|完成))|工作重点|重点工作安排")
+PROBLEM_START = re.compile(r"^(但|同时|当然|回顾|一年来|总结)?.{0,16}(还|仍|也)?(存在|有)(的|着|一些|以下|不少|不小|一定)?(的)?(主要)?(问题|不足|差距|短板)")
 PLAN_START = re.compile(r"^(下一步|下步|明年|今后|新的一年|20\d\d年[，,]?(我们|支部|局|党委|机关)?(将|要))")
 DATE_LINE = re.compile(r"^\s*(\d{4}|[〇零一二三四五六七八九]{4})\s*年\s*[\d一二三四五六七八九十]{1,3}\s*月(\s*[\d一二三四五六七八九十]{1,3}\s*日)?\s*$")
 ORG_LINE = re.compile(r"(委员会|党委|党组|党总支|支部|机关|局|委|办公室|中心|馆)$")
 TITLE_LINE = re.compile(r"(总结|报告|情况|汇报|综述)$|^关于")
 TABLE_HEAD = re.compile(r"^序号\s")
+PART_HEAD = re.compile(r"^\s*第[一二三四五六七八九十\d]{1,3}(部分|篇|章|板块)")
 FUTURE = re.compile(r"将|拟|计划|力争|继续|进一步|下一步|明年|今后|持续|不断|努力|确保")
-PROBLEM_CUE = re.compile(r"不够|不足|有待|欠缺|偏少|差距|薄弱|不强|不高|不深|不实|不到位|不平衡|较弱|短板|个别|仍有|还存在|未能|没有")
+PROBLEM_CUE = re.compile(r"不够|不足|有待|欠缺|偏少|差距|薄弱|不强|不高|不深|不实|不到位|不平衡|较弱|短板|个别|仍有|还存在|未能|没有|尚未|未启动|未完成|推进中|滞后")
 PAST_CUE = re.compile(r"开展|组织|完成|召开|举办|累计|全年|共计|先后|次|场|人次|建立|制定|出台|实现|推行|落实了|印发|评选|走访|办结")
 SLOGAN_CUE = re.compile(r"始终坚持|坚持把|牢固树立|坚定不移|以.{2,30}为(指导|统领|主线)|切实|全面|深入贯彻")
 
@@ -97,22 +98,30 @@ def section_context(doc: Document, folded: list[str] | None = None, heads: list[
     n = len(doc.paragraphs)
     ctx = ["body"] * n
     current, level = "body", 99
+    nested: int | None = None  # level of a numbering restarted inside a section a heading opened
+    by_heading = False  # the current section was opened by a heading (not by an opening phrase)
     for i, p in enumerate(doc.paragraphs):
         t = folded[i] if folded is not None else normalize(p.text)
         if heads[i] if heads is not None else heading_like(p, n):
             m = match_marker(p.text)
-            lv = m.level if m else (-1 if p.index < 3 else 98)
+            lv = m.level if m else (-2 if PART_HEAD.match(t) else -1 if p.index < 3 else 98)
             kind = "plan" if PLAN_HEAD.search(t) else "problem" if PROBLEM_HEAD.search(t) and len(t) <= 20 else None
             if kind:
-                current, level = kind, lv
+                current, level, nested, by_heading = kind, lv, None, True
+            elif nested is not None and m is not None and lv >= nested:
+                pass  # a sibling or child of the section's own numbering
+            elif by_heading and current != "body" and nested is None and m is not None and m.number == 1:
+                # "第二部分 2024年工作计划" / "三、下一步打算" followed by 一、… or （一）…: numbering that
+                # starts again inside the section belongs to it, whatever its family
+                nested = lv
             elif lv <= level:
-                current, level = "body", 99
+                current, level, nested, by_heading = "body", 99, None, False
             ctx[i] = current
             continue
         if PLAN_START.search(t):
-            current, level = "plan", 98
+            current, level, nested, by_heading = "plan", 98, None, False
         elif PROBLEM_START.search(t) and len(t) < 400:
-            current, level = "problem", 98
+            current, level, nested, by_heading = "problem", 98, None, False
         ctx[i] = current
     return ctx
 
