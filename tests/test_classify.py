@@ -228,3 +228,13 @@ def test_segmentation_equals_jieba_on_the_corpus():
     tk = init_tokenizer()
     texts = [fold(t) for d in load_corpus() for t in d.texts] + [fold("ＡＢＣ abc 12.5% 一网通办 “双报到” 4.6万卷")]
     assert [_segment(t) for t in texts] == [tk.lcut(t, HMM=False) for t in texts]
+
+
+def test_default_choice_on_dev():
+    """The best dev score wins; candidates within DEV_TIE of it are ties, won by the one that
+    combines more models."""
+    from pipeline.classifiers.train import DEV_TIE, choose_default
+
+    assert choose_default({"linear": 0.925, "spacy": 0.811, "linear+spacy": 0.923}) == "linear+spacy"
+    assert choose_default({"linear": 0.925, "linear+spacy": 0.925 - 2 * DEV_TIE}) == "linear"
+    assert choose_default({"linear": 0.90, "linear+spacy": 0.91, "linear+spacy+matcher": 0.80}) == "linear+spacy"
