@@ -122,3 +122,24 @@ def test_spacy_orth_only_vocab_gives_the_same_probabilities():
     P, Q = fast.predict_proba(texts, words=words), full.predict_proba(texts, words=words)
     assert P.max() > 0.5
     np.testing.assert_array_equal(P, Q)
+
+
+def test_paragraphs_without_words_score_zero_not_crash():
+    """A paragraph that keeps no word (a lone "二、", a bare number) gets 0 from the spaCy model,
+    and the classifier scores it with the rest of its document."""
+    import json
+
+    from pipeline.classifiers import load_classifier
+    from pipeline.classifiers.spacy_textcat import SpacyRequirementModel
+    from pipeline.corpus import SEED_PLAN
+    from pipeline.plan import load_plan
+
+    labels = tuple(json.loads((MODELS_DIR / "metadata.json").read_text(encoding="utf-8"))["labels"])
+    model = SpacyRequirementModel.load(MODELS_DIR / "spacy", labels)
+    texts = ["二、", "全年开展主题党日12次。", "２０２２"]
+    P = model.predict_proba(texts, words=[[], words_of(analyze(texts[1])), []])
+    assert P.shape == (3, len(labels))
+    assert not P[0].any() and not P[2].any() and P[1].max() > 0.3
+    clf = load_classifier(load_plan(SEED_PLAN))
+    R = clf.requirement_proba(texts)
+    assert R.shape == (3, len(labels)) and np.isfinite(R).all()

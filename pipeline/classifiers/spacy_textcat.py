@@ -54,7 +54,7 @@ class SpacyRequirementModel:
 
         if words is None:
             return list(nlp.tokenizer.pipe([fold(t) for t in texts]))
-        return [Doc(nlp.vocab, words=w or [""]) for w in words]
+        return [Doc(nlp.vocab, words=w) for w in words]
 
     def fit(self, texts: list[str], Y: np.ndarray, words: list[list[str]] | None = None) -> "SpacyRequirementModel":
         spacy = _require_spacy()
@@ -69,9 +69,11 @@ class SpacyRequirementModel:
         textcat = nlp.get_pipe("textcat_multilabel")
         for lab in self.labels:
             textcat.add_label(lab)
-        docs = self._docs(nlp, texts, words)
+        # a paragraph with no words (a bare number, a lone marker) teaches nothing
+        keep = list(range(len(texts))) if words is None else [i for i, w in enumerate(words) if w]
+        docs = self._docs(nlp, [texts[i] for i in keep], None if words is None else [words[i] for i in keep])
         examples = [Example.from_dict(d, {"cats": {lab: float(Y[i, j]) for j, lab in enumerate(self.labels)}})
-                    for i, d in enumerate(docs)]
+                    for i, d in zip(keep, docs) if len(d)]
         optimizer = nlp.initialize(lambda: examples)
         optimizer.learn_rate = float(train_cfg["learn_rate"])
         rng = random.Random(int(train_cfg["seed"]))
@@ -94,7 +96,11 @@ class SpacyRequirementModel:
             words = [words_of(a) for a in analyzed]
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         textcat = self.nlp_.get_pipe("textcat_multilabel")
-        for i, doc in enumerate(textcat.pipe(self._docs(self.nlp_, texts, words), batch_size=256)):
+        # a paragraph with no words (a bare number, a lone "二、") scores 0 for every label
+        keep = list(range(len(texts))) if words is None else [i for i, w in enumerate(words) if w]
+        docs = self._docs(self.nlp_, [texts[i] for i in keep], None if words is None else [words[i] for i in keep])
+        keep, docs = [i for i, d in zip(keep, docs) if len(d)], [d for d in docs if len(d)]
+        for i, doc in zip(keep, textcat.pipe(docs, batch_size=256)):
             for j, lab in enumerate(self.labels):
                 out[i, j] = doc.cats.get(lab, 0.0)
         return out
