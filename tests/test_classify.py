@@ -103,6 +103,31 @@ def test_section_context_restart_only_after_a_heading():
     assert section_context(doc_of(texts))[2:] == ["body", "body"]
 
 
+def test_section_context_reads_years_against_the_reported_one():
+    from pipeline.classifiers.tokens import fold
+
+    texts = ["中共石岭市总工会机关委员会", "2023年度机关党建工作总结暨2024年工作计划", "今年以来，机关党委……",
+             "一、2023年主要工作", "全年开展主题党日12次。", "二、稳保供、补短板，中心工作有新成效", "供应化肥31.6万吨。",
+             "三、存在的问题", "学习不深。", "四、2024年工作安排", "全年集中学习不少于12次。"]
+    folded = [fold(t) for t in texts]
+    for ctx in (section_context(doc_of(texts)), section_context(doc_of(texts), folded)):
+        # the title names the whole document; 2023 is the reported year; 补短板 is work done
+        assert ctx[:7] == ["body"] * 7
+        assert ctx[7:9] == ["problem"] * 2 and ctx[9:] == ["plan"] * 2
+    texts = ["总结", "2022年，支部以党史学习教育为重点……", "一、主要做法", "开展学习。",
+             "2023年，局机关党委将重点抓好以下工作。一是……", "一是巩固主题教育成果。"]
+    assert section_context(doc_of(texts), [fold(t) for t in texts])[4:] == ["plan", "plan"]
+
+
+def test_date_lines_are_seen_in_folded_text():
+    from pipeline.classifiers.structure import DATE_LINE
+    from pipeline.classifiers.tokens import fold
+
+    for t in ("2023年12月20日", "二〇二三年十二月二十日", "2022年12月"):
+        assert DATE_LINE.match(t) and DATE_LINE.match(fold(t))
+    assert not DATE_LINE.match(fold("2023年12月20日召开支部大会"))
+
+
 def test_manifest_tampering_stops_loading(tmp_path, plan):
     folder = tmp_path / "models"
     shutil.copytree(MODELS_DIR, folder)

@@ -16,11 +16,18 @@ from ..text import normalize
 from .tokens import fold
 from ..types import Document, Paragraph, Plan
 
-PROBLEM_HEAD = re.compile(r"问题|不足|短板|差距|薄弱|弱项|困难")
-PLAN_HEAD = re.compile(r"下一步|下步|明年|今后|打算|思路|计划|展望|努力方向|谋划|20\d\d年(?!度).{0,6}(工作|重点|安排|举措)(?!.{0,4}(情况|总结|回顾|成效|完成))|工作重点|重点工作安排")
+# "补短板" / "破难题" / "找差距" name work done, not a problems section
+PROBLEM_HEAD = re.compile(r"(?<![补破解找缩查治])(问题|不足|短板|差距|薄弱|弱项|困难)")
+PLAN_HEAD = re.compile(r"下一步|下步|明年|今后|打算|思路|计划|展望|努力方向|谋划|工作重点|重点工作安排")
+# "2024年工作安排" is a plan heading in a summary of 2023, "2023年主要工作" is not
+YEAR_PLAN_HEAD = re.compile(r"(20\d\d)年(?!度).{0,6}(工作|重点|安排|举措)(?!.{0,4}(情况|总结|回顾|成效|完成))")
 PROBLEM_START = re.compile(r"^(但|同时|当然|回顾|一年来|总结)?.{0,16}(还|仍|也)?(存在|有)(的|着|一些|以下|不少|不小|一定)?(的)?(主要)?(问题|不足|差距|短板)")
-PLAN_START = re.compile(r"^(下一步|下步|明年|今后|新的一年|20\d\d年[，,]?(我们|支部|局|党委|机关)?(将|要))")
-DATE_LINE = re.compile(r"^\s*(\d{4}|[〇零一二三四五六七八九]{4})\s*年\s*[\d一二三四五六七八九十]{1,3}\s*月(\s*[\d一二三四五六七八九十]{1,3}\s*日)?\s*$")
+PLAN_START = re.compile(r"^(下一步|下步|明年|今后|新的一年)")
+# "2024年，局机关党委将重点抓好……" (a later year than the report's)
+YEAR_PLAN_START = re.compile(r"^(20\d\d)年[，,]?[^。；;，,]{0,8}?(将|要|打算|计划|拟)")
+_YEAR = re.compile(r"(20\d\d)\s*年")
+# "2023年12月20日", also as folded text ("0年0月0日": every number folded to 0)
+DATE_LINE = re.compile(r"^\s*(\d{1,4}|[〇零一二三四五六七八九]{4})\s*年\s*[\d一二三四五六七八九十]{1,3}\s*月(\s*[\d一二三四五六七八九十]{1,3}\s*日)?\s*$")
 ORG_LINE = re.compile(r"(委员会|党委|党组|党总支|支部|机关|局|委|办公室|中心|馆)$")
 TITLE_LINE = re.compile(r"(总结|报告|情况|汇报|综述)$|^关于")
 TABLE_HEAD = re.compile(r"^序号\s")
@@ -100,12 +107,22 @@ def section_context(doc: Document, folded: list[str] | None = None, heads: list[
     current, level = "body", 99
     nested: int | None = None  # level of a numbering restarted inside a section a heading opened
     by_heading = False  # the current section was opened by a heading (not by an opening phrase)
+    year = _report_year(doc)
+
+    def later(m) -> bool:
+        """A year after the one the document reports on (any year when that is unknown)."""
+        return m is not None and (year is None or int(m.group(1)) > year)
+
     for i, p in enumerate(doc.paragraphs):
         t = folded[i] if folded is not None else normalize(p.text)
         if heads[i] if heads is not None else heading_like(p, n):
             m = match_marker(p.text)
             lv = m.level if m else (-2 if PART_HEAD.match(t) else -1 if p.index < 3 else 98)
-            kind = "plan" if PLAN_HEAD.search(t) else "problem" if PROBLEM_HEAD.search(t) and len(t) <= 20 else None
+            # years are read from the text before numbers were folded
+            kind = ("plan" if PLAN_HEAD.search(t) or ("年" in t and later(YEAR_PLAN_HEAD.search(normalize(p.text))))
+                    else "problem" if PROBLEM_HEAD.search(t) and len(t) <= 20 else None)
+            if lv == -1:
+                kind = None  # a title ("……总结暨2024年工作计划") names the whole document
             if kind:
                 current, level, nested, by_heading = kind, lv, None, True
             elif nested is not None and m is not None and lv >= nested:
@@ -118,12 +135,20 @@ def section_context(doc: Document, folded: list[str] | None = None, heads: list[
                 current, level, nested, by_heading = "body", 99, None, False
             ctx[i] = current
             continue
-        if PLAN_START.search(t):
+        if PLAN_START.search(t) or (t[:6].find("年") >= 0 and later(YEAR_PLAN_START.search(normalize(p.text)))):
             current, level, nested, by_heading = "plan", 98, None, False
         elif PROBLEM_START.search(t) and len(t) < 400:
             current, level, nested, by_heading = "problem", 98, None, False
         ctx[i] = current
     return ctx
+
+
+def _report_year(doc: Document) -> int | None:
+    """The year a summary reports on: the earliest year named in its first three paragraphs
+    (its title and header: "2023年度……总结暨2024年工作计划" reports on 2023), or None."""
+    years = [int(y) for i, p in enumerate(doc.paragraphs[:3])
+             for y in _YEAR.findall(normalize(p.text))]
+    return min(years) if years else None
 
 
 DENSE_FEATURES = (
