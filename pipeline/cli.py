@@ -117,7 +117,11 @@ def cmd_classify(args) -> int:
     from .readers import read
 
     plan = load_plan(args.plan or SEED_PLAN)
-    clf = load_classifier(plan, args.models)
+    try:
+        clf = load_classifier(plan, args.models, backend=args.backend)
+    except ValueError as e:
+        print(f"plancov: {e}", file=sys.stderr)
+        return 2
     doc = read(args.file)
     pred = clf.classify(doc)
     if args.json:
@@ -454,6 +458,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--plan", default=None, help="plan file (default: the bundled seed plan)")
     p.add_argument("--models", default=None, help="model folder (default: the bundled models/)")
+    p.add_argument("--backend", default=None,
+                   help="requirement scorer instead of the default chosen on dev: matcher, linear, spacy, "
+                        "linear+spacy, … (the candidates in models/metadata.json)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_classify)
 

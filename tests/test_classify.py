@@ -263,3 +263,17 @@ def test_default_choice_on_dev():
     assert choose_default({"linear": 0.925, "spacy": 0.811, "linear+spacy": 0.923}) == "linear+spacy"
     assert choose_default({"linear": 0.925, "linear+spacy": 0.925 - 2 * DEV_TIE}) == "linear"
     assert choose_default({"linear": 0.90, "linear+spacy": 0.91, "linear+spacy+matcher": 0.80}) == "linear+spacy"
+
+
+def test_other_candidates_can_be_chosen(plan, capsys):
+    """Every model ships; a candidate compared on dev can be asked for by name."""
+    default = load_classifier(plan)
+    ens = load_classifier(plan, backend="linear+spacy")
+    assert ens.name.startswith("linear+spacy") and set(ens.models) == {"linear", "spacy"}
+    assert ens.thresholds != default.thresholds or ens.weights != default.weights
+    doc = doc_of(["一、理论学习", "全年组织主题党日12次，开展集中学习15次，支部书记讲党课4次。"])
+    assert ens.classify(doc).paragraphs[1].requirements
+    with pytest.raises(ValueError, match="unknown backend"):
+        load_classifier(plan, backend="bert")
+    assert main(["classify", "corpus/summaries/s001.txt", "--backend", "bert"]) == 2
+    assert "unknown backend" in capsys.readouterr().err

@@ -183,7 +183,10 @@ def load_classifier(plan: Plan, models_dir: str | Path | None = None, *, backend
 
     The trained requirement model is used only when it was trained for this plan (same catalog
     hash); otherwise plancov falls back to the plan-agnostic matcher and logs that it does.
-    Raises :class:`~pipeline.classifiers.artifacts.ModelError` for a tampered or missing folder.
+    ``backend``: ``"matcher"``, or another candidate compared on dev (``"linear"``, ``"spacy"``,
+    ``"linear+spacy"``, … — ``candidates`` in ``metadata.json``) instead of the default.
+    Raises :class:`~pipeline.classifiers.artifacts.ModelError` for a tampered or missing folder,
+    ValueError for an unknown backend.
     """
     from .artifacts import read_json, verify_manifest
     from .kind_model import KindModel
@@ -200,7 +203,13 @@ def load_classifier(plan: Plan, models_dir: str | Path | None = None, *, backend
                         "falling back to the plan-agnostic matcher", meta.get("plan_sha256", "?")[:12], plan.sha256[:12])
         th = {r: Thresholds(**meta.get("matcher_thresholds", {"low": 0.3, "high": 0.5})) for r in plan.requirement_ids}
         return PlanClassifier(plan, kind_model, None, cal, th, {"matcher": 1.0}, name="matcher")
-    weights = meta["weights"]
+    weights, thresholds, name = meta["weights"], meta["thresholds"], meta["default"]
+    if backend is not None and backend != meta["default"]:
+        candidates = meta.get("candidates", {})
+        if backend not in candidates:
+            raise ValueError(f"unknown backend {backend!r}; choose from: matcher, "
+                             + ", ".join(sorted(set(candidates) | {meta['default']})))
+        weights, thresholds, name = candidates[backend]["weights"], candidates[backend]["thresholds"], backend
     models = {}
     if weights.get("linear", 0) > 0:
         from .linear import LinearRequirementModel
@@ -210,6 +219,6 @@ def load_classifier(plan: Plan, models_dir: str | Path | None = None, *, backend
         from .spacy_textcat import SpacyRequirementModel
 
         models["spacy"] = SpacyRequirementModel.load(folder / "spacy", tuple(meta["labels"]))
-    th = {r: Thresholds(**t) for r, t in meta["thresholds"].items()}
+    th = {r: Thresholds(**t) for r, t in thresholds.items()}
     return PlanClassifier(plan, kind_model, models, cal, th, weights,
-                          name=f"{meta['default']} {meta['version']}")
+                          name=f"{name} {meta['version']}")

@@ -203,19 +203,18 @@ def train_models(corpus_root: str | Path = CORPUS_DIR, models_dir: str | Path = 
     fitted_on = ["train"]
     if refit_on_dev:
         both = gold_of(load_corpus(root, splits["train"] + splits["dev"]))
-        log.info("refitting %s on train+dev (%d documents)", default, len(both.docs))
+        log.info("refitting on train+dev (%d documents)", len(both.docs))
         kind, lin, cal = fit_all(both, plan)
-        spm = _fit_spacy(both, labels) if weights.get("spacy", 0) > 0 else spm
+        spm = _fit_spacy(both, labels)
         fitted_on = ["train", "dev"]
     out.mkdir(parents=True, exist_ok=True)
     for sub in ("kind", "linear", "spacy"):
         if (out / sub).exists():
             shutil.rmtree(out / sub)
+    # every model ships, the default and the others (selectable by name, see ``candidates``)
     kind.save(out / "kind")
-    if weights.get("linear", 0) > 0:
-        lin.save(out / "linear")
-    if weights.get("spacy", 0) > 0:
-        spm.save(out / "spacy")
+    lin.save(out / "linear")
+    spm.save(out / "spacy")
     meta = {
         "version": MODEL_VERSION,
         "default": default,
@@ -232,6 +231,9 @@ def train_models(corpus_root: str | Path = CORPUS_DIR, models_dir: str | Path = 
         "fitted_on": fitted_on,
         "tuned_on": "dev (models fitted on train)",
         "dev_micro_f1": {k: round(v[0], 4) for k, v in results.items()},
+        # the other candidates, with thresholds tuned on dev the same way as the default's
+        "candidates": {k: {"weights": w, "thresholds": {r: {"low": t.low, "high": t.high} for r, t in t_.items()}}
+                       for k, (_, w, t_) in results.items() if k != "matcher"},
         "versions": _versions(),
     }
     write_json(out / "metadata.json", meta)
