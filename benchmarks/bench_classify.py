@@ -1,7 +1,7 @@
 """Classifier speed: model load time and paragraphs per second on one core.
 
 Targets: models load in under 1 s; 10,000 paragraphs classified in under 5 s after loading.
-Run: python benchmarks/bench_classify.py [--paragraphs 10000]
+Run: python benchmarks/bench_classify.py [--paragraphs 10000] [--backend linear+spacy]
 """
 
 from __future__ import annotations
@@ -26,12 +26,13 @@ from pipeline.types import Document, Paragraph  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--paragraphs", type=int, default=10000)
+    ap.add_argument("--backend", default=None, help="a candidate other than the default (e.g. linear+spacy)")
     args = ap.parse_args()
     plan = load_plan(SEED_PLAN)
     t0 = time.perf_counter()
     init_tokenizer()
     t1 = time.perf_counter()
-    clf = load_classifier(plan)
+    clf = load_classifier(plan, backend=args.backend)
     t2 = time.perf_counter()
     corpus = load_corpus()
     cold_docs = [Document(path=d.doc_id, format="txt",
