@@ -183,7 +183,7 @@ MODEL_EVAL = [
     md("""
     ## Headline figures
 
-    `model` is the shipped ensemble, `matcher` the plan-agnostic matcher alone (what a plan without
+    `model` is the shipped default (chosen on dev), `matcher` the plan-agnostic matcher alone (what a plan without
     a trained model gets), `vsm` a TF-IDF cosine baseline. All three share the kind model, so the
     kind figures agree.
     """),
