@@ -8,7 +8,6 @@ tests; this file holds the rest.
 
 from __future__ import annotations
 
-import io
 import json
 import random
 import re
@@ -27,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import (CorruptFileError, DecodingError, EmptyDocumentError, EncryptedError, InputError,
+from pipeline.errors import (CorruptFileError, DecodingError, EmptyDocumentError, InputError,
                              PlancovError, TooLargeError)
 from pipeline.readers import read, read_bytes
 from pipeline.readers import pdf_guard
@@ -39,7 +38,7 @@ from pipeline.render.word import make_docx
 from pipeline.types import Document, Paragraph
 
 from report_fixtures import CREATED, load_seed_plan, make_prediction
-from test_docx_reader import NS, docx_parts, p, patch_entry, r, zip_bytes
+from test_docx_reader import docx_parts, p, patch_entry, r, zip_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 MiB = 1024 * 1024

@@ -5,7 +5,7 @@ from hypothesis import given, settings, strategies as st
 
 from pipeline import read
 from pipeline.errors import DecodingError, EmptyDocumentError, InputError, UnsupportedFormatError
-from pipeline.readers.txt_reader import TxtReader, decode, paragraphs_from_lines
+from pipeline.readers.txt_reader import decode, paragraphs_from_lines
 from pipeline.render.text import make_txt
 
 SUMMARY = [

@@ -14,8 +14,12 @@ import os
 import re
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..text import normalize
+
+if TYPE_CHECKING:  # numpy is imported where it is used
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +197,7 @@ def gram_key(gram: str) -> int:
     return k
 
 
-def gram_keys(folded: list[str], n_min: int = 2, n_max: int = 3) -> tuple["np.ndarray", "np.ndarray"]:
+def gram_keys(folded: list[str], n_min: int = 2, n_max: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """The :func:`char_ngrams` of many folded texts at once, as packed integer keys
     (:func:`gram_key`) with the index of the text each comes from: the same n-grams (as a
     multiset per text) without building a string per n-gram, for vectorised vocabulary lookup.

@@ -309,7 +309,6 @@ def grouped_cv(plan: Plan, root: Path, folds: int = 5) -> dict:
 
     splits = load_splits(root)
     docs = load_corpus(root, splits["train"] + splits["dev"])
-    all_gold = gold_of(docs)
     doc_idx = np.arange(len(docs))
     fold_metrics = []
     for k, (tr, te) in enumerate(GroupKFold(n_splits=folds).split(doc_idx, groups=doc_idx)):

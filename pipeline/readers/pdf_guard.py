@@ -321,8 +321,10 @@ def scan_pdf(path: str, data: bytes) -> None:
         end = _stream_end(data, dict_text, start)
         unlock = None
         if decipher is not None and objid is not None and not _XREF.search(dict_text):
-            def unlock(raw: bytes, objid: int = objid, genno: int = genno) -> bytes:
+            def _unlock(raw: bytes, objid: int = objid, genno: int = genno) -> bytes:
                 return decipher(objid, genno, raw, {})
+
+            unlock = _unlock
         what = f"object {objid}" if objid is not None else f"the stream at byte {m.start()}"
         try:
             filters = _filters(dict_text) if dict_text else None

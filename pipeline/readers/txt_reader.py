@@ -14,7 +14,6 @@ from __future__ import annotations
 import codecs
 import logging
 import unicodedata
-from collections import Counter
 
 from ..errors import DecodingError, InputError, TooLargeError
 from ..numbering import ends_sentence, match_marker
