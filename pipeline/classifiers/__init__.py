@@ -112,7 +112,12 @@ class PlanClassifier:
             terms = linear.explain(text, rid, row=row)
             if terms:
                 return terms
-        return self.matcher.explain(text, rid)
+        terms = self.matcher.explain(text, rid)
+        spacy_model = self.models.get("spacy")
+        if not terms and spacy_model is not None:
+            # the score came from the spaCy model alone: ask it which words carried the label
+            terms = spacy_model.explain(words_of(analyze(text)), rid)
+        return terms
 
     def classify(self, document: Document) -> Prediction:
         """Classify every paragraph of ``document``."""
@@ -135,10 +140,12 @@ class PlanClassifier:
             kind = KINDS[kinds[i]]
             reqs: tuple[RequirementScore, ...] = ()
             if kind == "evidence":
-                scores = R[row_of[i]]
-                order = np.argsort(-scores)
+                # rounded once, so that what is compared with the thresholds here is what reports
+                # and coverage compare later
+                scores = np.round(R[row_of[i]].astype(np.float64), 4)
+                order = np.argsort(-scores, kind="stable")
                 reqs = tuple(
-                    RequirementScore(ids[j], round(float(scores[j]), 4),
+                    RequirementScore(ids[j], float(scores[j]),
                                      self._terms(p.text, ids[j], _csr_row(X, row_of[i]) if X is not None else None)
                                      if scores[j] >= self.thresholds[ids[j]].low else ())
                     for j in order if scores[j] >= min(REPORT_FLOOR, self.thresholds[ids[j]].low)

@@ -105,6 +105,21 @@ class SpacyRequirementModel:
                 out[i, j] = doc.cats.get(lab, 0.0)
         return out
 
+    def explain(self, words: list[str], label: str, k: int = 5) -> tuple[str, ...]:
+        """The words whose removal lowers ``label``'s probability most (leave-one-word-out over
+        the distinct words of one paragraph: a bag-of-words model has no other attribution)."""
+        from spacy.tokens import Doc
+
+        distinct = [w for w in dict.fromkeys(words) if len(w) >= 2 and "0" not in w]
+        if not distinct or label not in self.labels:
+            return ()
+        textcat = self.nlp_.get_pipe("textcat_multilabel")
+        docs = [Doc(self.nlp_.vocab, words=words)]
+        docs += [Doc(self.nlp_.vocab, words=[x for x in words if x != w] or ["。"]) for w in distinct]
+        p = [d.cats.get(label, 0.0) for d in textcat.pipe(docs, batch_size=256)]
+        drop = sorted(((p[0] - q, w) for w, q in zip(distinct, p[1:])), key=lambda t: -t[0])
+        return tuple(w for d, w in drop[:k] if d > 0)
+
     def save(self, folder: Path) -> None:
         self.nlp_.to_disk(folder)
 

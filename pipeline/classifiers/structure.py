@@ -25,7 +25,7 @@ PROBLEM_START = re.compile(r"^(但|同时|当然|回顾|一年来|总结)?.{0,16
 PLAN_START = re.compile(r"^(下一步|下步|明年|今后|新的一年)")
 # "2024年，局机关党委将重点抓好……" (a later year than the report's)
 YEAR_PLAN_START = re.compile(r"^(20\d\d)年[，,]?[^。；;，,]{0,8}?(将|要|打算|计划|拟)")
-_YEAR = re.compile(r"(20\d\d)\s*年")
+_YEAR = re.compile(r"([2２][0０]\d\d)\s*年")  # \d matches full-width digits too, and int() reads them
 # "2023年12月20日", also as folded text ("0年0月0日": every number folded to 0)
 DATE_LINE = re.compile(r"^\s*(\d{1,4}|[〇零一二三四五六七八九]{4})\s*年\s*[\d一二三四五六七八九十]{1,3}\s*月(\s*[\d一二三四五六七八九十]{1,3}\s*日)?\s*$")
 ORG_LINE = re.compile(r"(委员会|党委|党组|党总支|支部|机关|局|委|办公室|中心|馆)$")
@@ -147,7 +147,7 @@ def _report_year(doc: Document) -> int | None:
     """The year a summary reports on: the earliest year named in its first three paragraphs
     (its title and header: "2023年度……总结暨2024年工作计划" reports on 2023), or None."""
     years = [int(y) for i, p in enumerate(doc.paragraphs[:3])
-             for y in _YEAR.findall(normalize(p.text))]
+             for y in _YEAR.findall(p.text)]
     return min(years) if years else None
 
 
@@ -155,7 +155,7 @@ DENSE_FEATURES = (
     "ctx_body", "ctx_problem", "ctx_plan", "heading_like", "marker", "marker_l0", "marker_l1",
     "marker_l2", "ends_sentence", "len_log", "short", "rel_pos", "first3", "last3", "date_line",
     "org_line", "title_line", "has_number", "future", "problem", "past", "slogan", "plan_overlap",
-    "copied", "style_heading", "bold", "table",
+    "copied", "style_heading", "bold", "table", "later_year",
 )
 
 
@@ -168,6 +168,7 @@ def dense_features(doc: Document, overlap: PlanOverlap, folded: list[str] | None
         folded = [fold(p.text) for p in doc.paragraphs]
     heads = [heading_like(p, n) for p in doc.paragraphs]
     ctx = section_context(doc, folded, heads)
+    year = _report_year(doc)
     rows = []
     for i, p in enumerate(doc.paragraphs):
         t = p.text.strip()
@@ -185,5 +186,7 @@ def dense_features(doc: Document, overlap: PlanOverlap, folded: list[str] | None
             min(len(FUTURE.findall(nt)), 5) / 5, min(len(PROBLEM_CUE.findall(nt)), 5) / 5,
             min(len(PAST_CUE.findall(nt)), 8) / 8, min(len(SLOGAN_CUE.findall(nt)), 4) / 4,
             ov, ov >= 0.6, p.is_heading_style, p.bold, p.in_table,
+            # "2024年底前……" in a summary of 2023: a target, not work done
+            year is not None and "年" in p.text and any(int(y) > year for y in _YEAR.findall(p.text)),
         ])
     return np.asarray(rows, dtype=np.float32).reshape(n, len(DENSE_FEATURES))
