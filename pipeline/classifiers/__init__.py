@@ -17,7 +17,7 @@ import numpy as np
 from ..types import KINDS, Document, ParagraphPrediction, Plan, Prediction, RequirementScore, Thresholds
 from .matcher import Matcher
 from .structure import PlanOverlap
-from .tokens import analyze, fold, folded_words, gram_keys, init_tokenizer, words_of
+from .tokens import analyze, fold, folded_words, gram_keys, init_tokenizer, words, words_of
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class PlanClassifier:
         spacy_model = self.models.get("spacy")
         if not terms and spacy_model is not None:
             # the score came from the spaCy model alone: ask it which words carried the label
-            terms = spacy_model.explain(words_of(analyze(text)), rid)
+            terms = spacy_model.explain(words(text), rid)
         return terms
 
     def classify(self, document: Document) -> Prediction:

@@ -49,12 +49,17 @@ class SpacyRequirementModel:
         self.labels = tuple(labels)
         self.config_path = Path(config_path)
 
-    def _docs(self, nlp, texts: list[str], words: list[list[str]] | None):
+    def _docs(self, nlp, texts: list[str], words: list[list[str]] | None) -> tuple[list[int], list]:
+        """Docs for the texts that have words, with their indices: a paragraph with no words (a
+        bare number, a lone "二、") is left out — it teaches nothing and scores 0."""
         from spacy.tokens import Doc
 
         if words is None:
-            return list(nlp.tokenizer.pipe([fold(t) for t in texts]))
-        return [Doc(nlp.vocab, words=w) for w in words]
+            docs = nlp.tokenizer.pipe([fold(t) for t in texts])
+        else:
+            docs = (Doc(nlp.vocab, words=w) if w else None for w in words)
+        pairs = [(i, d) for i, d in enumerate(docs) if d is not None and len(d)]
+        return [i for i, _ in pairs], [d for _, d in pairs]
 
     def fit(self, texts: list[str], Y: np.ndarray, words: list[list[str]] | None = None) -> "SpacyRequirementModel":
         spacy = _require_spacy()
@@ -69,11 +74,9 @@ class SpacyRequirementModel:
         textcat = nlp.get_pipe("textcat_multilabel")
         for lab in self.labels:
             textcat.add_label(lab)
-        # a paragraph with no words (a bare number, a lone marker) teaches nothing
-        keep = list(range(len(texts))) if words is None else [i for i, w in enumerate(words) if w]
-        docs = self._docs(nlp, [texts[i] for i in keep], None if words is None else [words[i] for i in keep])
+        keep, docs = self._docs(nlp, texts, words)
         examples = [Example.from_dict(d, {"cats": {lab: float(Y[i, j]) for j, lab in enumerate(self.labels)}})
-                    for i, d in zip(keep, docs) if len(d)]
+                    for i, d in zip(keep, docs)]
         optimizer = nlp.initialize(lambda: examples)
         optimizer.learn_rate = float(train_cfg["learn_rate"])
         rng = random.Random(int(train_cfg["seed"]))
@@ -96,10 +99,7 @@ class SpacyRequirementModel:
             words = [words_of(a) for a in analyzed]
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         textcat = self.nlp_.get_pipe("textcat_multilabel")
-        # a paragraph with no words (a bare number, a lone "二、") scores 0 for every label
-        keep = list(range(len(texts))) if words is None else [i for i, w in enumerate(words) if w]
-        docs = self._docs(self.nlp_, [texts[i] for i in keep], None if words is None else [words[i] for i in keep])
-        keep, docs = [i for i, d in zip(keep, docs) if len(d)], [d for d in docs if len(d)]
+        keep, docs = self._docs(self.nlp_, texts, words)
         for i, doc in zip(keep, textcat.pipe(docs, batch_size=256)):
             for j, lab in enumerate(self.labels):
                 out[i, j] = doc.cats.get(lab, 0.0)

@@ -94,20 +94,22 @@ def could_be_heading(p: Paragraph) -> bool:
     return p.is_heading_style or (len(t) <= 40 and not re.search(r"[。！？；;!?]$", t))
 
 
-def section_context(doc: Document, folded: list[str] | None = None, heads: list[bool] | None = None) -> list[str]:
+def section_context(doc: Document, folded: list[str] | None = None, heads: list[bool] | None = None,
+                    year: int | None = None) -> list[str]:
     """Per paragraph, the section it sits in: ``problem``, ``plan`` or ``body``.
 
     A heading naming problems (存在的问题/不足/短板) or plans (下一步/明年/打算) opens that section
     until the next heading of the same or a higher level; a paragraph opening with such a phrase
     ("但也存在一些不足：", "下一步，") opens one until the next heading. ``heads``: :func:`heading_like`
-    per paragraph, if at hand.
+    per paragraph, and ``year`` (the year the document reports on), if at hand.
     """
     n = len(doc.paragraphs)
     ctx = ["body"] * n
     current, level = "body", 99
     nested: int | None = None  # level of a numbering restarted inside a section a heading opened
     by_heading = False  # the current section was opened by a heading (not by an opening phrase)
-    year = _report_year(doc)
+    if year is None:
+        year = _report_year(doc)
 
     def later(m) -> bool:
         """A year after the one the document reports on (any year when that is unknown)."""
@@ -167,8 +169,8 @@ def dense_features(doc: Document, overlap: PlanOverlap, folded: list[str] | None
     if folded is None:
         folded = [fold(p.text) for p in doc.paragraphs]
     heads = [heading_like(p, n) for p in doc.paragraphs]
-    ctx = section_context(doc, folded, heads)
     year = _report_year(doc)
+    ctx = section_context(doc, folded, heads, year)
     rows = []
     for i, p in enumerate(doc.paragraphs):
         t = p.text.strip()

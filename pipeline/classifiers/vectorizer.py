@@ -47,10 +47,7 @@ class TextVectorizer:
     def transform(self, texts: Iterable[str], analyzed: list[list[str]] | None = None) -> sp.csr_matrix:
         """TF-IDF rows of ``texts``; ``analyzed``: the analyser's features per text, if at hand."""
         feats = analyzed if analyzed is not None else [self.analyzer(t) for t in texts]
-        lens = np.fromiter(map(len, feats), dtype=np.int64, count=len(feats))
-        ids = np.fromiter(map(self.vocabulary_.get, chain.from_iterable(feats), repeat(-1)),
-                          dtype=np.int64, count=int(lens.sum()))
-        return self._tfidf(ids, np.repeat(np.arange(len(feats)), lens), len(feats))
+        return self._tfidf(*_lookup(self.vocabulary_, feats), len(feats))
 
     def transform_keyed(self, n: int, words: list[list[str]] | None = None,
                         grams: tuple[np.ndarray, np.ndarray] | None = None) -> sp.csr_matrix:
@@ -62,11 +59,9 @@ class TextVectorizer:
         if words is not None:
             if len(words) != n:
                 raise ValueError(f"expected {n} word lists, got {len(words)}")
-            vocab = self._by_prefix().get("w:", {})
-            lens = np.fromiter(map(len, words), dtype=np.int64, count=n)
-            ids.append(np.fromiter(map(vocab.get, chain.from_iterable(words), repeat(-1)),
-                                   dtype=np.int64, count=int(lens.sum())))
-            rows.append(np.repeat(np.arange(n), lens))
+            w_ids, w_rows = _lookup(self._by_prefix().get("w:", {}), words)
+            ids.append(w_ids)
+            rows.append(w_rows)
         if grams is not None:
             keys, grows = grams
             vkeys, vids = self._gram_index()
@@ -143,3 +138,11 @@ class TextVectorizer:
         v.vocabulary_ = {f: i for i, f in enumerate(params["features"])}
         v.idf_ = np.asarray(arrays["idf"], dtype=np.float32)
         return v
+
+
+def _lookup(vocab: dict[str, int], lists: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """The column of every feature in ``lists`` (-1 when not in ``vocab``) and the index of the
+    list it comes from, as two int64 arrays, in one pass over all features."""
+    lens = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    ids = np.fromiter(map(vocab.get, chain.from_iterable(lists), repeat(-1)), dtype=np.int64, count=int(lens.sum()))
+    return ids, np.repeat(np.arange(len(lists)), lens)
